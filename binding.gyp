@@ -1,0 +1,55 @@
+{
+  "targets": [
+    {
+      # Generates build/<config>/gen/pam_mapi_protocol.h from the single protocol definition.
+      "target_name": "protocol_header",
+      "type": "none",
+      "hard_dependency": 1,
+      "actions": [
+        {
+          "action_name": "generate_protocol_header",
+          "inputs": ["src/protocol/constants.json", "scripts/gen-protocol-header.js"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/pam_mapi_protocol.h"],
+          "action": ["node", "scripts/gen-protocol-header.js", "src/protocol/constants.json",
+                     "<(SHARED_INTERMEDIATE_DIR)/pam_mapi_protocol.h"]
+        }
+      ],
+      "direct_dependent_settings": { "include_dirs": ["<(SHARED_INTERMEDIATE_DIR)"] }
+    },
+    {
+      # The PAM module itself: a plain shared object that links libpam only. It is not a
+      # Node addon; node-gyp is only the build driver.
+      "target_name": "pam_mapi",
+      "type": "shared_library",
+      "product_prefix": "",
+      "product_extension": "so",
+      "dependencies": ["protocol_header"],
+      "sources": ["native/shim/pam_mapi.c", "native/shim/channel.c", "native/shim/frame.c"],
+      "cflags": ["-std=c11", "-Wall", "-Wextra", "-Wformat=2", "-Wshadow", "-fvisibility=hidden",
+                 "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-D_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/shim/pam_mapi.map",
+                  "-Wl,-z,defs", "-Wl,-z,relro", "-Wl,-z,now", "-Wl,--as-needed", "-nodefaultlibs"],
+      "libraries": ["-lpam", "-lc"],
+      "conditions": [
+        ["asan==1", {
+          "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"],
+          "ldflags!": ["-Wl,-z,defs", "-nodefaultlibs"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    },
+    {
+      # The Node addon: a real libpam client (for tests, the demo and the CLI) and SO_PEERCRED
+      # for the worker.
+      "target_name": "pam_client",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": ["native/addon/pam_client.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "libraries": ["-lpam"]
+    }
+  ],
+  "variables": {
+    "asan%": 0
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what `npm run demo` and `npm test` need and are missing: Debian packages (as root)
+# and the npm packages. Says exactly what it installed, or what the user must install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: the PAM headers and node-gyp's toolchain. Tests: python3 (a private syslog socket).
+packages=(libpam0g-dev g++ make python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "pam_mapi: missing Debian packages: ${missing[*]}" >&2
+    echo "          install them as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "pam_mapi: installing Debian packages: ${missing[*]}"
+  # Keep Debian from starting the daemons it installs; tests run their own private instances.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0
+  [ -e "$policy" ] && had_policy=1
+  if [ $had_policy -eq 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; fi
+  trap '[ $had_policy -eq 0 ] && rm -f "$policy"' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "pam_mapi: installed ${missing[*]}"
+fi
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || \
+   { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  echo "pam_mapi: installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+fi

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Generates the C header of the wire protocol from src/protocol/constants.json,
+// so the shim and the worker read their numbers from one file and cannot drift.
+// Usage: gen-protocol-header.js constants.json out.h
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const [input, output] = process.argv.slice(2);
+if (!input || !output) {
+  console.error('usage: gen-protocol-header.js constants.json out.h');
+  process.exit(2);
+}
+const spec = JSON.parse(fs.readFileSync(input, 'utf8'));
+const lines = [
+  '/* Generated from src/protocol/constants.json by scripts/gen-protocol-header.js. Do not edit. */',
+  '#ifndef PAM_MAPI_PROTOCOL_H',
+  '#define PAM_MAPI_PROTOCOL_H',
+  '',
+  `#define PMP_VERSION ${spec.version}u`,
+  `#define PMP_HEADER_SIZE ${spec.headerSize}u`,
+  `#define PMP_MAX_PAYLOAD ${spec.maxPayload}u`,
+  `#define PMP_MAX_ARGS ${spec.maxArgs}u`,
+];
+for (const [name, value] of Object.entries(spec.limits)) {
+  lines.push(`#define PMP_LIMIT_${name.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()} ${value}u`);
+}
+const groups = {
+  messages: 'PMP_MSG_', fields: 'PMP_F_', ops: 'PMP_OP_', results: 'PMP_R_',
+  convStatus: 'PMP_CONV_', styles: 'PMP_STYLE_', logLevels: 'PMP_LOG_', errors: 'PMP_E_',
+};
+for (const [group, prefix] of Object.entries(groups)) {
+  lines.push('');
+  for (const [name, value] of Object.entries(spec[group])) {
+    lines.push(`#define ${prefix}${name} ${value}u`);
+  }
+}
+lines.push('', '#endif', '');
+fs.mkdirSync(path.dirname(output), { recursive: true });
+fs.writeFileSync(output, lines.join('\n'));

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test. The module writes syslog lines through /dev/log; the tests read them from a
+# private syslog socket. When a system syslog already owns /dev/log, the tests run in a private
+# mount namespace where a bind mount puts the test socket over /dev/log for them alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -e /dev/log ] && [ -z "${PAM_MAPI_TEST_NS:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  exec unshare --mount --propagation private env PAM_MAPI_TEST_NS=1 bash "$0" "$@"
+fi
+exec node_modules/.bin/jest --ci "$@"
