@@ -1,0 +1,23 @@
+/* The module's end of the worker socket: connect to the real worker only, and move whole
+ * frames with a deadline. Every failure is logged here with its cause, once. */
+#ifndef PAM_MAPI_CHANNEL_H
+#define PAM_MAPI_CHANNEL_H
+
+#include <security/pam_modules.h>
+
+#include "frame.h"
+
+/* Connects to the worker at path and proves it is root's: the socket file is a socket owned by
+ * uid 0 and the peer process (SO_PEERCRED) runs as uid 0, so a process that squats the path
+ * receives nothing. Returns the connected descriptor, or -1. */
+int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms);
+
+/* Sends len bytes; returns 0, or -1 (logged). */
+int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, int timeout_ms);
+
+/* Receives one frame into buf (PMP_FRAME_CAP bytes). Returns 0 with *h filled and the payload at
+ * buf + PMP_HEADER_SIZE, or -1 (logged). A frame of another protocol version is still read
+ * whole when it fits, so its ERROR text can be shown. */
+int pmp_recv(pam_handle_t *pamh, int fd, unsigned char *buf, struct pmp_header *h, int timeout_ms);
+
+#endif

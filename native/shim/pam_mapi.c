@@ -1,0 +1,306 @@
+/*
+ * pam_mapi: the PAM module. A thin shim: it forwards each request to the pam-mapi-worker over
+ * a Unix socket and carries out what the worker asks of libpam (read PAM_AUTHTOK, prompt
+ * through the conversation, set PAM_AUTHTOK, request the fail delay, write syslog lines).
+ * All policy (module options, stores, outcomes) lives in the worker; see docs/architecture.md.
+ *
+ * Every path that does not end in a well-formed RESULT frame from a verified worker ends in
+ * PAM_AUTHINFO_UNAVAIL: this module never says yes by accident.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include "channel.h"
+#include "frame.h"
+
+#define PMP_EXPORT __attribute__((visibility("default")))
+#define DEFAULT_WORKER_SOCKET "/run/pam_mapi/worker.sock"
+#define DEFAULT_TIMEOUT_S 10
+#define MAX_TIMEOUT_S 3600
+/* The worker leads the dialogue; a correct one needs at most three steps (token, prompt, result). */
+#define MAX_EXCHANGES 8
+
+struct exchange {
+	pam_handle_t *pamh;
+	int fd;
+	int timeout_ms;
+	unsigned char *buf; /* PMP_FRAME_CAP bytes, wiped before it is freed */
+	struct pmp_message *msg;
+};
+
+/* The only arguments the shim reads itself: where the worker is and how long to wait. */
+static void read_transport_args(int argc, const char **argv, const char **path, int *timeout_ms)
+{
+	*path = DEFAULT_WORKER_SOCKET;
+	*timeout_ms = DEFAULT_TIMEOUT_S * 1000;
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "worker=", 7) == 0 && argv[i][7] != '\0') {
+			*path = argv[i] + 7;
+		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
+			char *end = NULL;
+			long s;
+
+			errno = 0;
+			s = strtol(argv[i] + 8, &end, 10);
+			/* A bad value keeps the default; the worker logs the argument as invalid. */
+			if (errno == 0 && end != argv[i] + 8 && *end == '\0' && s > 0 && s <= MAX_TIMEOUT_S)
+				*timeout_ms = (int)s * 1000;
+		}
+	}
+}
+
+static const char *item_string(pam_handle_t *pamh, int item)
+{
+	const void *value = NULL;
+
+	if (pam_get_item(pamh, item, &value) != PAM_SUCCESS)
+		return NULL;
+	return value;
+}
+
+static int send_frame(struct exchange *x, struct pmp_writer *w)
+{
+	size_t len = pmp_writer_finish(w);
+	int rc;
+
+	if (len == 0) {
+		pam_syslog(x->pamh, LOG_ERR, "request does not fit in one protocol frame");
+		return -1;
+	}
+	rc = pmp_send(x->pamh, x->fd, x->buf, len, x->timeout_ms);
+	/* The frame may hold a password. */
+	explicit_bzero(x->buf, len);
+	return rc;
+}
+
+static int send_request(struct exchange *x, unsigned op, int argc, const char **argv)
+{
+	struct pmp_writer w;
+	const char *logname = pam_modutil_getlogin(x->pamh);
+
+	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_REQUEST);
+	pmp_put_u32(&w, PMP_F_OP, op);
+	pmp_put_capped(&w, PMP_F_SERVICE, item_string(x->pamh, PAM_SERVICE), PMP_LIMIT_TEXT);
+	pmp_put_capped(&w, PMP_F_USER, item_string(x->pamh, PAM_USER), PMP_LIMIT_USER);
+	pmp_put_capped(&w, PMP_F_RHOST, item_string(x->pamh, PAM_RHOST), PMP_LIMIT_TEXT);
+	pmp_put_capped(&w, PMP_F_RUSER, item_string(x->pamh, PAM_RUSER), PMP_LIMIT_TEXT);
+	pmp_put_capped(&w, PMP_F_TTY, item_string(x->pamh, PAM_TTY), PMP_LIMIT_TEXT);
+	pmp_put_capped(&w, PMP_F_LOGNAME, logname, PMP_LIMIT_TEXT);
+	pmp_put_u32(&w, PMP_F_UID, (uint32_t)getuid());
+	pmp_put_u32(&w, PMP_F_EUID, (uint32_t)geteuid());
+	for (int i = 0; i < argc && i < (int)PMP_MAX_ARGS; i++)
+		pmp_put_capped(&w, PMP_F_ARG, argv[i], PMP_LIMIT_TEXT);
+	return send_frame(x, &w);
+}
+
+static int send_authtok(struct exchange *x)
+{
+	struct pmp_writer w;
+	const char *tok = item_string(x->pamh, PAM_AUTHTOK);
+
+	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_AUTHTOK);
+	pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
+	pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
+	return send_frame(x, &w);
+}
+
+static int pam_style(uint32_t style)
+{
+	switch (style) {
+	case PMP_STYLE_ECHO_OFF:
+		return PAM_PROMPT_ECHO_OFF;
+	case PMP_STYLE_ECHO_ON:
+		return PAM_PROMPT_ECHO_ON;
+	case PMP_STYLE_ERROR_MSG:
+		return PAM_ERROR_MSG;
+	case PMP_STYLE_TEXT_INFO:
+		return PAM_TEXT_INFO;
+	default:
+		return -1;
+	}
+}
+
+/* Shows the worker's message through the application's conversation and sends back the answer. */
+static int converse(struct exchange *x)
+{
+	const struct pam_conv *conv = NULL;
+	struct pam_message message;
+	const struct pam_message *messages = &message;
+	struct pam_response *resp = NULL;
+	struct pmp_writer w;
+	int style = pam_style(x->msg->style);
+	int prompt = style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON;
+	int ok = 0;
+	int rc;
+
+	if (style < 0) {
+		pam_syslog(x->pamh, LOG_ERR, "the worker asked for an unknown message style %u",
+			   (unsigned)x->msg->style);
+		return -1;
+	}
+	message.msg_style = style;
+	message.msg = x->msg->text;
+	if (pam_get_item(x->pamh, PAM_CONV, (const void **)&conv) == PAM_SUCCESS && conv != NULL &&
+	    conv->conv != NULL &&
+	    conv->conv(1, &messages, &resp, conv->appdata_ptr) == PAM_SUCCESS)
+		ok = !prompt || (resp != NULL && resp->resp != NULL);
+	if (ok && prompt && x->msg->set_authtok &&
+	    pam_set_item(x->pamh, PAM_AUTHTOK, resp->resp) != PAM_SUCCESS) {
+		pam_syslog(x->pamh, LOG_ERR, "cannot store the password as PAM_AUTHTOK");
+		ok = 0;
+	}
+
+	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_CONV_ANSWER);
+	pmp_put_u32(&w, PMP_F_STATUS, ok ? PMP_CONV_OK : PMP_CONV_FAILED);
+	if (ok && prompt)
+		pmp_put_capped(&w, PMP_F_SECRET, resp->resp, PMP_LIMIT_PASSWORD);
+	if (resp != NULL) {
+		if (resp->resp != NULL) {
+			explicit_bzero(resp->resp, strlen(resp->resp));
+			free(resp->resp);
+		}
+		free(resp);
+	}
+	rc = send_frame(x, &w);
+	return rc;
+}
+
+static int pam_code(uint32_t result)
+{
+	switch (result) {
+	case PMP_R_SUCCESS:
+		return PAM_SUCCESS;
+	case PMP_R_AUTH_ERR:
+		return PAM_AUTH_ERR;
+	case PMP_R_USER_UNKNOWN:
+		return PAM_USER_UNKNOWN;
+	case PMP_R_PERM_DENIED:
+		return PAM_PERM_DENIED;
+	case PMP_R_ACCT_EXPIRED:
+		return PAM_ACCT_EXPIRED;
+	case PMP_R_CONV_ERR:
+		return PAM_CONV_ERR;
+	default:
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+}
+
+static int finish(struct exchange *x)
+{
+	const struct pmp_message *m = x->msg;
+
+	for (unsigned i = 0; i < m->log_count; i++)
+		pam_syslog(x->pamh, (int)m->logs[i].level, "%s", m->logs[i].text);
+	if (m->delay_usec > 0)
+		pam_fail_delay(x->pamh, m->delay_usec);
+	return pam_code(m->code);
+}
+
+/* Runs the dialogue the worker leads, until its RESULT. */
+static int dialogue(struct exchange *x, unsigned op)
+{
+	for (int step = 0; step < MAX_EXCHANGES; step++) {
+		struct pmp_header h;
+		int rc;
+
+		if (pmp_recv(x->pamh, x->fd, x->buf, &h, x->timeout_ms) != 0)
+			return PAM_AUTHINFO_UNAVAIL;
+		rc = pmp_decode_message(h.type, x->buf + PMP_HEADER_SIZE, h.length, x->msg);
+		explicit_bzero(x->buf, PMP_HEADER_SIZE + h.length);
+		if (rc == 0 && h.type == PMP_MSG_ERROR) {
+			pam_syslog(x->pamh, LOG_ERR, "the worker refused the request: %s (error %u)",
+				   x->msg->has_text ? x->msg->text : "no reason given",
+				   (unsigned)x->msg->error_code);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+		if (h.version != PMP_VERSION) {
+			pam_syslog(x->pamh, LOG_ERR,
+				   "the worker speaks protocol version %u, this module %u: upgrade them together",
+				   h.version, PMP_VERSION);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+		if (rc != 0) {
+			pam_syslog(x->pamh, LOG_ERR, "malformed answer from the worker (message type %u)",
+				   h.type);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+		switch (h.type) {
+		case PMP_MSG_RESULT:
+			return finish(x);
+		case PMP_MSG_GET_AUTHTOK:
+			/* A password leaves the module only for an authentication request. */
+			if (op != PMP_OP_AUTHENTICATE || send_authtok(x) != 0)
+				return PAM_AUTHINFO_UNAVAIL;
+			break;
+		case PMP_MSG_CONVERSE:
+			if (op != PMP_OP_AUTHENTICATE || converse(x) != 0)
+				return PAM_AUTHINFO_UNAVAIL;
+			break;
+		default:
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+	}
+	pam_syslog(x->pamh, LOG_ERR, "the worker did not answer within %d exchanges", MAX_EXCHANGES);
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
+{
+	struct exchange x = { .pamh = pamh, .fd = -1 };
+	const char *path;
+	int rc = PAM_AUTHINFO_UNAVAIL;
+
+	read_transport_args(argc, argv, &path, &x.timeout_ms);
+	x.buf = malloc(PMP_FRAME_CAP);
+	x.msg = malloc(sizeof *x.msg);
+	if (x.buf == NULL || x.msg == NULL) {
+		pam_syslog(pamh, LOG_ERR, "out of memory");
+		rc = PAM_BUF_ERR;
+		goto out;
+	}
+	x.fd = pmp_connect(pamh, path, x.timeout_ms);
+	if (x.fd < 0)
+		goto out;
+	if (send_request(&x, op, argc, argv) != 0)
+		goto out;
+	rc = dialogue(&x, op);
+out:
+	if (x.fd >= 0)
+		close(x.fd);
+	if (x.buf != NULL) {
+		explicit_bzero(x.buf, PMP_FRAME_CAP);
+		free(x.buf);
+	}
+	free(x.msg);
+	return rc;
+}
+
+PMP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags;
+	return run(pamh, PMP_OP_AUTHENTICATE, argc, argv);
+}
+
+PMP_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags;
+	return run(pamh, PMP_OP_ACCOUNT, argc, argv);
+}
+
+PMP_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,25 @@
+// The wire protocol's numbers, read from the same JSON file the C header is generated from.
+import spec from './constants.json';
+
+export const PROTOCOL_VERSION: number = spec.version;
+export const HEADER_SIZE: number = spec.headerSize;
+export const MAX_PAYLOAD: number = spec.maxPayload;
+export const MAX_ARGS: number = spec.maxArgs;
+export const LIMITS = spec.limits;
+export const MessageType = spec.messages;
+export const Field = spec.fields;
+export const Op = spec.ops;
+export const Result = spec.results;
+export const ConvStatus = spec.convStatus;
+export const Style = spec.styles;
+export const LogLevel = spec.logLevels;
+export const ErrorCode = spec.errors;
+
+export type ResultName = keyof typeof spec.results;
+export type LogLevelName = keyof typeof spec.logLevels;
+export type StyleName = keyof typeof spec.styles;
+export type ErrorName = keyof typeof spec.errors;
+
+export function nameOf<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {
+  return (Object.keys(table) as Array<keyof T>).find((k) => table[k] === value);
+}

@@ -1,0 +1,124 @@
+// The protocol's messages as typed values: decoding what the module sends, building what the
+// worker answers. Field meanings are in docs/protocol.md.
+import {
+  ConvStatus, ErrorCode, ErrorName, Field, LIMITS, LogLevel, LogLevelName, MAX_ARGS, MessageType, Op,
+  Result, ResultName, Style, StyleName,
+} from './constants';
+import { decodeFields, FieldValue, FrameBuilder, FrameError } from './frame';
+
+export type Operation = 'authenticate' | 'account';
+
+/** What the module sends first. Strings the worker only logs are decoded leniently; the user
+ * name stays raw bytes, because whether it is valid UTF-8 is for the policy to judge. */
+export interface PamRequest {
+  op: Operation;
+  service: string;
+  user: Buffer | null;
+  rhost: string;
+  ruser: string;
+  tty: string;
+  logname: string;
+  uid: number | null;
+  euid: number | null;
+  args: string[];
+}
+
+export interface SecretAnswer {
+  /** False when there was no PAM_AUTHTOK, or the conversation failed. */
+  ok: boolean;
+  secret: Buffer | null;
+}
+
+export interface LogEntry {
+  level: LogLevelName;
+  text: string;
+}
+
+function single(fields: FieldValue[], tag: number): Buffer | null {
+  const found = fields.filter((f) => f.tag === tag);
+  if (found.length > 1) throw new FrameError(`field ${tag} appears more than once`, 'malformed');
+  return found.length === 1 ? found[0].value : null;
+}
+
+function u32(fields: FieldValue[], tag: number): number | null {
+  const v = single(fields, tag);
+  if (v === null) return null;
+  if (v.length !== 4) throw new FrameError(`field ${tag} must be 4 bytes`, 'malformed');
+  return v.readUInt32BE(0);
+}
+
+function lenientText(fields: FieldValue[], tag: number): string {
+  const v = single(fields, tag);
+  return v === null ? '' : v.toString('utf8');
+}
+
+export function decodeRequest(type: number, payload: Buffer): PamRequest {
+  if (type !== MessageType.REQUEST) throw new FrameError(`expected a request, got message type ${type}`, 'malformed');
+  const fields = decodeFields(payload);
+  const opCode = u32(fields, Field.OP);
+  const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
+  if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
+  const args = fields.filter((f) => f.tag === Field.ARG).map((f) => f.value.toString('utf8'));
+  if (args.length > MAX_ARGS) throw new FrameError(`more than ${MAX_ARGS} module arguments`, 'malformed');
+  return {
+    op,
+    service: lenientText(fields, Field.SERVICE),
+    user: single(fields, Field.USER),
+    rhost: lenientText(fields, Field.RHOST),
+    ruser: lenientText(fields, Field.RUSER),
+    tty: lenientText(fields, Field.TTY),
+    logname: lenientText(fields, Field.LOGNAME),
+    uid: u32(fields, Field.UID),
+    euid: u32(fields, Field.EUID),
+    args,
+  };
+}
+
+/** Decodes AUTHTOK or CONV_ANSWER. The secret is a copy the caller must wipe. */
+export function decodeSecretAnswer(type: number, payload: Buffer): SecretAnswer {
+  const fields = decodeFields(payload);
+  const secret = single(fields, Field.SECRET);
+  let ok: boolean;
+  if (type === MessageType.AUTHTOK) ok = u32(fields, Field.PRESENT) === 1;
+  else if (type === MessageType.CONV_ANSWER) ok = u32(fields, Field.STATUS) === ConvStatus.OK;
+  else throw new FrameError(`expected an answer, got message type ${type}`, 'malformed');
+  const copy = ok && secret !== null ? Buffer.from(secret) : null;
+  if (secret !== null) secret.fill(0);
+  return { ok, secret: copy };
+}
+
+export function getAuthtokFrame(): Buffer {
+  return new FrameBuilder(MessageType.GET_AUTHTOK).build();
+}
+
+export function converseFrame(style: StyleName, text: string, setAuthtok: boolean): Buffer {
+  return new FrameBuilder(MessageType.CONVERSE)
+    .u32(Field.STYLE, Style[style])
+    .text(Field.TEXT, clip(text))
+    .u32(Field.SET_AUTHTOK, setAuthtok ? 1 : 0)
+    .build();
+}
+
+export function resultFrame(result: ResultName, delayUsec: number, logs: readonly LogEntry[]): Buffer {
+  const b = new FrameBuilder(MessageType.RESULT).u32(Field.CODE, Result[result]);
+  if (delayUsec > 0) b.u32(Field.DELAY_USEC, delayUsec);
+  for (const entry of logs.slice(0, LIMITS.logEntries)) {
+    b.bytes(Field.LOG, Buffer.concat([Buffer.from([LogLevel[entry.level]]), Buffer.from(clip(entry.text), 'utf8')]));
+  }
+  return b.build();
+}
+
+/** An explicit refusal. It is sent with the worker's own version, which the module reads even
+ * when the versions differ, so a mismatch is reported rather than a silent close. */
+export function errorFrame(code: ErrorName, message: string): Buffer {
+  return new FrameBuilder(MessageType.ERROR).u32(Field.ERROR_CODE, ErrorCode[code]).text(Field.TEXT, clip(message)).build();
+}
+
+/** Text fields are bounded by the protocol and must not contain NUL. */
+function clip(text: string): string {
+  const bytes = Buffer.from(text.replace(/\0/g, '\\x00'), 'utf8');
+  if (bytes.length <= LIMITS.text) return bytes.toString('utf8');
+  let end = LIMITS.text;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence in two
+  return bytes.subarray(0, end).toString('utf8');
+}
