@@ -1,0 +1,122 @@
+// Reads /etc/pam_mapi.conf (INI) into a validated Config. Every problem is a ConfigError that
+// names the file, the section and the key.
+import fs from 'fs';
+import ini from 'ini';
+import { resolveId } from './accounts';
+import { ConfigError } from './errors';
+import { checkTrustedFile } from './permissions';
+import { RawSection, SectionReader } from './section';
+import { parseStoreSection, StoreDefinition } from '../stores/registry';
+
+export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
+export const DEFAULT_SOCKET = '/run/pam_mapi/worker.sock';
+/** Keys whose values are secrets: their file must not be readable by others. */
+const SECRET_KEYS = ['password', 'bind_password'];
+
+export interface WorkerSettings {
+  socket: string;
+  socketMode: number;
+  allowedUids: number[];
+  allowedGids: number[];
+  storeTimeoutMs: number;
+  /** How long a connected module may take to send its next frame. */
+  clientTimeoutMs: number;
+}
+
+export interface Config {
+  file: string;
+  worker: WorkerSettings;
+  /** By name; the default store `[store]` is named "". */
+  stores: Map<string, StoreDefinition>;
+}
+
+type IniValue = string | boolean | IniObject;
+interface IniObject {
+  [key: string]: IniValue;
+}
+
+/** Loads the config; a missing file at the default path means the embedded defaults. */
+export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?: boolean } = {}): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.optional) return parseConfig('', file);
+    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const config = parseConfig(text, file);
+  checkTrustedFile(file, holdsSecret(text), 'config file');
+  return config;
+}
+
+export function parseConfig(text: string, file: string): Config {
+  refuseAmbiguousSecrets(text, file);
+  const tree = ini.parse(text) as IniObject;
+  const sections = new Map<string, RawSection>();
+  for (const [name, value] of Object.entries(tree)) {
+    if (typeof value !== 'object') throw new ConfigError(`${file}: ${name}: key outside of any section`);
+    flatten(name, value, sections, file);
+  }
+  for (const name of sections.keys()) {
+    if (name !== 'worker' && name !== 'store' && !name.startsWith('store.')) {
+      throw new ConfigError(`${file}: [${name}]: unknown section (expected [worker], [store] or [store.NAME])`);
+    }
+  }
+  const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
+  const stores = new Map<string, StoreDefinition>();
+  const defaultSection = sections.get('store');
+  stores.set('', parseStoreSection(new SectionReader(file, 'store', defaultSection ?? {}), ''));
+  for (const [name, values] of sections) {
+    if (!name.startsWith('store.')) continue;
+    const storeName = name.slice('store.'.length);
+    stores.set(storeName, parseStoreSection(new SectionReader(file, name, values), storeName));
+  }
+  return { file, worker, stores };
+}
+
+/** ini nests `[store.local]` under `store`; this turns it back into one section per header. */
+function flatten(name: string, obj: IniObject, out: Map<string, RawSection>, file: string): void {
+  const own: RawSection = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (typeof value === 'object') flatten(`${name}.${key}`, value, out, file);
+    else own[key] = String(value);
+  }
+  if (Object.keys(own).length > 0 || !out.has(name)) out.set(name, own);
+}
+
+function parseWorker(r: SectionReader): WorkerSettings {
+  const ids = (key: string, kind: 'user' | 'group', fallback: string[]): number[] =>
+    r.list(key, fallback).map((v) => resolveId(kind, v) ?? r.fail(key, `no such ${kind} "${v}"`));
+  const settings: WorkerSettings = {
+    socket: r.string('socket', DEFAULT_SOCKET),
+    socketMode: r.octal('socket_mode', 0o600),
+    allowedUids: ids('allowed_uids', 'user', ['0']),
+    allowedGids: ids('allowed_groups', 'group', []),
+    storeTimeoutMs: r.seconds('store_timeout', 5, 600),
+    clientTimeoutMs: r.seconds('client_timeout', 30, 3600),
+  };
+  if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');
+  r.finish();
+  return settings;
+}
+
+function holdsSecret(text: string): boolean {
+  return text.split('\n').some((line) => {
+    const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
+    return m !== null && SECRET_KEYS.includes(m[1]) && m[2].replace(/\s[;#].*$/, '').trim() !== '';
+  });
+}
+
+/** ini cuts a value at an unquoted `;` or `#`: a password containing one would be silently
+ * shortened, so such a value must be quoted. */
+function refuseAmbiguousSecrets(text: string, file: string): void {
+  text.split('\n').forEach((line, i) => {
+    const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
+    if (m === null || !SECRET_KEYS.includes(m[1])) return;
+    const value = m[2];
+    if (/^["']/.test(value)) return;
+    if (/[^\s\\][;#]/.test(value)) {
+      throw new ConfigError(`${file}:${i + 1}: ${m[1]}: the value contains ";" or "#", which would start a comment; put the value in double quotes`);
+    }
+  });
+}

@@ -1,0 +1,86 @@
+// Typed, validated reading of one INI section. Every key must be read by someone, so a typo
+// in the config is an error instead of a silently ignored setting.
+import { ConfigError } from './errors';
+
+export type RawSection = Record<string, string>;
+
+export class SectionReader {
+  private readonly unread: Set<string>;
+
+  constructor(
+    readonly file: string,
+    readonly section: string,
+    private readonly values: RawSection,
+  ) {
+    this.unread = new Set(Object.keys(values));
+  }
+
+  fail(key: string, problem: string): never {
+    throw new ConfigError(`${this.file}: [${this.section}] ${key}: ${problem}`);
+  }
+
+  has(key: string): boolean {
+    return this.optional(key) !== undefined;
+  }
+
+  /** The value, or undefined when the key is absent or empty. */
+  optional(key: string): string | undefined {
+    this.unread.delete(key);
+    const v = this.values[key];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(key: string, fallback: string): string {
+    return this.optional(key) ?? fallback;
+  }
+
+  required(key: string): string {
+    return this.optional(key) ?? this.fail(key, 'is required');
+  }
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const v = this.optional(key);
+    if (v === undefined) return fallback;
+    if (!/^[0-9]+$/.test(v)) this.fail(key, `"${v}" is not a whole number`);
+    const n = Number(v);
+    if (n < min || n > max) this.fail(key, `${n} is outside ${min}..${max}`);
+    return n;
+  }
+
+  /** Seconds given as a decimal number, returned in milliseconds. */
+  seconds(key: string, fallbackSeconds: number, maxSeconds: number): number {
+    const v = this.optional(key);
+    if (v === undefined) return fallbackSeconds * 1000;
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) this.fail(key, `"${v}" is not a number of seconds`);
+    const n = Number(v);
+    if (n <= 0 || n > maxSeconds) this.fail(key, `${n} is outside (0, ${maxSeconds}] seconds`);
+    return Math.round(n * 1000);
+  }
+
+  octal(key: string, fallback: number): number {
+    const v = this.optional(key);
+    if (v === undefined) return fallback;
+    if (!/^0?[0-7]{3}$/.test(v)) this.fail(key, `"${v}" is not an octal file mode like 0600`);
+    return parseInt(v, 8);
+  }
+
+  /** A list separated by spaces or commas. */
+  list(key: string, fallback: readonly string[]): string[] {
+    const v = this.optional(key);
+    if (v === undefined) return this.values[key] !== undefined ? [] : [...fallback];
+    return v.split(/[\s,]+/).filter((s) => s !== '');
+  }
+
+  choice<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+    const v = this.optional(key);
+    if (v === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(v)) this.fail(key, `"${v}" is not one of ${allowed.join(', ')}`);
+    return v as T;
+  }
+
+  /** Throws for the first key nobody asked for. */
+  finish(): void {
+    const [first] = this.unread;
+    if (first !== undefined) this.fail(first, 'unknown key');
+  }
+}

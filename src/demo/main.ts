@@ -1,0 +1,99 @@
+// npm run demo: real PAM transactions through the built pam_mapi.so, against a worker on a
+// private socket with a file store written here, with the field's smtp and imap stanzas.
+import { runPamTransaction } from '../pam/client';
+import { Sandbox, SandboxUser } from '../sandbox/sandbox';
+
+const USERS: SandboxUser[] = [
+  { login: 'alice', password: 'wonderland' },
+  { login: 'bob', password: 'builder', enabled: ['imap'] },
+  { login: 'carol', password: 'christmas', enabled: ['imap', 'pop3'], disabled: [] },
+  { login: 'dave', password: 'locked-out', enabled: ['imap'], locked: true },
+];
+
+interface Row {
+  user: string;
+  service: string;
+  password: string;
+  auth: string;
+  account: string;
+  expect: string;
+}
+
+async function main(): Promise<void> {
+  const box = Sandbox.create('pam_mapi-demo-');
+  let failed = false;
+  try {
+    box.writeUsers(USERS);
+    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n`);
+    // /etc/pam.d/smtp and /etc/pam.d/imap as the original pam_mapi documented them.
+    box.service('smtp', [
+      `auth    required {module} try_first_pass ${box.workerArg}`,
+      `account required {module} ${box.workerArg}`,
+    ]);
+    box.service('imap', [
+      `auth    required {module} try_first_pass service=imap ${box.workerArg}`,
+      `account required {module} service=imap ${box.workerArg}`,
+    ]);
+    const worker = await box.startWorker(config);
+
+    const cases: Array<[string, string, string, string]> = [
+      // user, service, password, expected outcome
+      ['alice', 'smtp', 'wonderland', 'PAM_SUCCESS'],
+      ['alice', 'smtp', 'wrong', 'PAM_AUTH_ERR'],
+      ['alice', 'imap', 'wonderland', 'PAM_PERM_DENIED'],
+      ['bob', 'imap', 'builder', 'PAM_SUCCESS'],
+      ['BOB', 'smtp', 'builder', 'PAM_SUCCESS'],
+      ['carol', 'imap', 'christmas', 'PAM_SUCCESS'],
+      ['dave', 'smtp', 'locked-out', 'PAM_PERM_DENIED'],
+      ['mallory', 'smtp', 'guess', 'PAM_USER_UNKNOWN'],
+      ['alice', 'smtp', '', 'PAM_AUTH_ERR'],
+    ];
+    const rows: Row[] = [];
+    for (const [user, service, password, expect] of cases) {
+      const r = await runPamTransaction({
+        service, user, confDir: box.pamDir, answers: [password], steps: ['authenticate', 'acct_mgmt'],
+        items: { rhost: '192.0.2.10' }, recordFailDelay: true,
+      });
+      const auth = r.steps[0]?.name ?? r.startName;
+      const account = r.steps[1]?.name ?? '-';
+      const final = r.steps[r.steps.length - 1]?.name ?? r.startName;
+      if (final !== expect) failed = true;
+      rows.push({
+        user, service,
+        password: password === '' ? '(empty)' : USERS.some((u) => u.login.toLowerCase() === user.toLowerCase() && u.password === password) ? 'right' : 'wrong',
+        auth, account, expect: final === expect ? 'as expected' : `EXPECTED ${expect}`,
+      });
+    }
+
+    // The worker gone: the module must say no, never yes.
+    await worker.stop();
+    const down = await runPamTransaction({ service: 'smtp', user: 'alice', confDir: box.pamDir, answers: ['wonderland'], steps: ['authenticate'], recordFailDelay: true });
+    const downName = down.steps[0]?.name ?? down.startName;
+    if (downName !== 'PAM_AUTHINFO_UNAVAIL') failed = true;
+    rows.push({ user: 'alice', service: 'smtp', password: 'right (worker stopped)', auth: downName, account: '-', expect: downName === 'PAM_AUTHINFO_UNAVAIL' ? 'as expected' : 'EXPECTED PAM_AUTHINFO_UNAVAIL' });
+
+    printTable(rows);
+    console.log(`\nusers file: ${box.dir}/users   pam.d: ${box.pamDir}   module: build/Release/pam_mapi.so`);
+    console.log('stanzas:  smtp = try_first_pass;  imap = try_first_pass service=imap (imap is off by default, as in Kopano)');
+  } finally {
+    await box.cleanup();
+  }
+  if (failed) {
+    console.error('\ndemo: some outcomes were not as expected');
+    process.exit(1);
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const cols: Array<keyof Row> = ['user', 'service', 'password', 'auth', 'account', 'expect'];
+  const width = (c: keyof Row): number => Math.max(c.length, ...rows.map((r) => r[c].length));
+  const line = (cells: string[]): string => cells.map((v, i) => v.padEnd(width(cols[i]))).join('  ');
+  console.log(line(cols.map((c) => c.toUpperCase())));
+  console.log(line(cols.map((c) => '-'.repeat(width(c)))));
+  for (const r of rows) console.log(line(cols.map((c) => r[c])));
+}
+
+void main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

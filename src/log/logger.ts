@@ -1,0 +1,33 @@
+// The worker's own log: one line per event on standard error (journald under systemd).
+// Values are quoted and escaped so a hostile user name cannot forge a line; a password is
+// never passed here.
+
+export type Level = 'error' | 'warning' | 'notice' | 'info' | 'debug';
+export type Fields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  log(level: Level, event: string, fields?: Fields): void;
+}
+
+function quote(value: string): string {
+  if (/^[A-Za-z0-9_.:/@+-]+$/.test(value)) return value;
+  return JSON.stringify(value);
+}
+
+export function formatLine(level: Level, event: string, fields: Fields = {}): string {
+  const parts = [new Date().toISOString(), level, event];
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    parts.push(`${k}=${v === null ? '-' : quote(String(v))}`);
+  }
+  return parts.join(' ');
+}
+
+export class StderrLogger implements Logger {
+  constructor(private readonly debugEnabled = false) {}
+
+  log(level: Level, event: string, fields?: Fields): void {
+    if (level === 'debug' && !this.debugEnabled) return;
+    process.stderr.write(formatLine(level, event, fields) + '\n');
+  }
+}

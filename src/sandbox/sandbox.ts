@@ -1,0 +1,128 @@
+// A private pam_mapi installation in a temporary directory: users file, config, a running
+// worker on its own socket, and a private pam.d directory whose stanzas load the built module.
+// The demo, the tests and the benchmarks use it; nothing here touches /etc.
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { zarafaHash } from '../stores/zarafa-hash';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+export const MODULE_PATH = path.join(REPO_ROOT, 'build/Release/pam_mapi.so');
+export const WORKER_MAIN = path.join(REPO_ROOT, 'dist/src/worker/main.js');
+
+export interface SandboxUser {
+  login: string;
+  password: string;
+  enabled?: string[];
+  disabled?: string[];
+  locked?: boolean;
+}
+
+export function usersFileLine(u: SandboxUser): string {
+  const hash = (u.locked ? '!' : '') + zarafaHash(Buffer.from(u.password, 'utf8'));
+  return [u.login, hash, (u.enabled ?? []).join(' '), (u.disabled ?? []).join(' ')].join(':');
+}
+
+export class WorkerProcess {
+  private out = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly socketPath: string,
+  ) {
+    child.stderr?.on('data', (d: Buffer) => { this.out += d.toString('utf8'); });
+    child.stdout?.on('data', (d: Buffer) => { this.out += d.toString('utf8'); });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Everything the worker wrote so far (its log). */
+  get output(): string {
+    return this.out;
+  }
+
+  async ready(timeoutMs = 15000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!/ listening /.test(this.out)) {
+      if (this.child.exitCode !== null) throw new Error(`worker exited (${this.child.exitCode}):\n${this.out}`);
+      if (Date.now() > until) throw new Error(`worker not ready after ${timeoutMs} ms:\n${this.out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null) this.child.kill(sig);
+  }
+
+  async stop(): Promise<number | null> {
+    this.signal('SIGTERM');
+    return this.exited;
+  }
+
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export class Sandbox {
+  readonly pamDir: string;
+  readonly socketPath: string;
+  private readonly workers: WorkerProcess[] = [];
+
+  private constructor(readonly dir: string) {
+    this.pamDir = path.join(dir, 'pam.d');
+    this.socketPath = path.join(dir, 'worker.sock');
+    fs.mkdirSync(this.pamDir);
+  }
+
+  static create(prefix = 'pam_mapi-'): Sandbox {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    // Traversable by other uids, for tests that run a client as an unprivileged user.
+    fs.chmodSync(dir, 0o755);
+    return new Sandbox(dir);
+  }
+
+  file(name: string, text: string, mode = 0o600): string {
+    const p = path.join(this.dir, name);
+    fs.writeFileSync(p, text, { mode });
+    fs.chmodSync(p, mode);
+    return p;
+  }
+
+  writeUsers(users: readonly SandboxUser[], name = 'users'): string {
+    return this.file(name, users.map(usersFileLine).join('\n') + '\n', 0o600);
+  }
+
+  /** A config whose [worker] points at this sandbox's socket; `extra` adds sections. */
+  writeConfig(storeSections: string, worker = ''): string {
+    const text = `[worker]\nsocket = ${this.socketPath}\n${worker}\n${storeSections}\n`;
+    return this.file('pam_mapi.conf', text, 0o600);
+  }
+
+  async startWorker(configPath: string, extraArgs: string[] = []): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, [WORKER_MAIN, '--config', configPath, ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const w = new WorkerProcess(child, this.socketPath);
+    this.workers.push(w);
+    await w.ready();
+    return w;
+  }
+
+  /** The argument that points the module at this sandbox's worker. */
+  get workerArg(): string {
+    return `worker=${this.socketPath}`;
+  }
+
+  /** Writes a PAM service file; `{module}` stands for the built module's absolute path. */
+  service(name: string, lines: string[]): void {
+    const text = lines.map((l) => l.replace(/\{module\}/g, MODULE_PATH)).join('\n') + '\n';
+    fs.writeFileSync(path.join(this.pamDir, name), text);
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

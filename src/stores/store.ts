@@ -1,0 +1,40 @@
+// What every user store provides to the worker. A store answers facts (does the user exist, is
+// the password right, what is the account's state, which features does the user list); the
+// worker turns facts into PAM outcomes, so every store gets the same policy.
+
+export interface UserFeatures {
+  enabled: readonly string[];
+  disabled: readonly string[];
+}
+
+/** inactive: Kopano's non-active users, rooms, equipment and contacts, or a disabled account. */
+export type AccountState = 'active' | 'inactive' | 'expired';
+
+export interface StoreUser {
+  login: string;
+  state: AccountState;
+  features: UserFeatures;
+}
+
+export type Lookup = { found: false } | { found: true; user: StoreUser };
+
+export type Verification = { found: false } | { found: true; passwordOk: boolean; user: StoreUser };
+
+export interface Store {
+  readonly type: string;
+  /** Features that are off unless the user enables them (the store's disabled_features). */
+  readonly defaultDisabledFeatures: readonly string[];
+  /** Finds the user and checks the password. The password buffer belongs to the caller. */
+  verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification>;
+  /** Finds the user without a password, for the account phase. */
+  lookup(login: string, signal: AbortSignal): Promise<Lookup>;
+  close(): Promise<void>;
+}
+
+/** The store could not give an answer (down, slow, misconfigured): never a success. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,25 @@
+// Zarafa/Kopano password hashes: salt || hex(md5(salt || password)), the salt being 8 lowercase
+// hex digits. This is the only implementation in the project; every store that meets such a
+// value uses it.
+import crypto from 'crypto';
+
+const HASH_FORMAT = /^[0-9a-f]{8}[0-9a-f]{32}$/i;
+
+export function isZarafaHash(value: string): boolean {
+  return HASH_FORMAT.test(value);
+}
+
+export function zarafaHash(password: Buffer, salt: string = crypto.randomBytes(4).toString('hex')): string {
+  if (!/^[0-9a-f]{8}$/.test(salt)) throw new Error('salt must be 8 lowercase hex digits');
+  if (password.length === 0) throw new Error('an empty password cannot be hashed');
+  return salt + crypto.createHash('md5').update(salt).update(password).digest('hex');
+}
+
+/** Constant-time check of password against a stored value. An empty password never matches,
+ * nor does a stored value that is not a well-formed hash. */
+export function verifyZarafaHash(stored: string, password: Buffer): boolean {
+  if (password.length === 0 || !isZarafaHash(stored)) return false;
+  const expected = Buffer.from(stored.toLowerCase(), 'latin1');
+  const actual = Buffer.from(zarafaHash(password, stored.slice(0, 8).toLowerCase()), 'latin1');
+  return crypto.timingSafeEqual(expected, actual);
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// pam-mapi-worker: serves the PAM module's requests. Usage:
+//   pam-mapi-worker [--config /etc/pam_mapi.conf] [--socket PATH] [--debug]
+// SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
+// SIGTERM and SIGINT stop it.
+import net from 'net';
+import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { Logger, StderrLogger } from '../log/logger';
+import { openStore } from '../stores/registry';
+import { Store } from '../stores/store';
+import { PolicyContext } from './policy';
+import { listen } from './server';
+import { serveConnection } from './session';
+
+interface Args {
+  config: string;
+  configGiven: boolean;
+  socket?: string;
+  debug: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { config: DEFAULT_CONFIG_PATH, configGiven: false, debug: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--config') { args.config = value(); args.configGiven = true; }
+    else if (a === '--socket') args.socket = value();
+    else if (a === '--debug') args.debug = true;
+    else if (a === '--help' || a === '-h') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function usage(problem?: string): never {
+  if (problem) process.stderr.write(`pam-mapi-worker: ${problem}\n`);
+  process.stderr.write('usage: pam-mapi-worker [--config FILE] [--socket PATH] [--debug]\n');
+  process.exit(problem ? 2 : 0);
+}
+
+class Generation {
+  constructor(
+    readonly config: Config,
+    readonly stores: Map<string, Store>,
+  ) {}
+
+  static open(config: Config, logger: Logger): Generation {
+    const stores = new Map<string, Store>();
+    try {
+      for (const [name, def] of config.stores) stores.set(name, openStore(def, logger));
+    } catch (e) {
+      for (const s of stores.values()) void s.close();
+      throw e;
+    }
+    return new Generation(config, stores);
+  }
+
+  policy(): PolicyContext {
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const logger = new StderrLogger(args.debug);
+  const load = (): Config => loadConfig(args.config, { optional: !args.configGiven });
+  let current: Generation;
+  try {
+    current = Generation.open(load(), logger);
+  } catch (e) {
+    logger.log('error', 'config.invalid', { message: (e as Error).message });
+    process.exit(1);
+  }
+  const settings = current.config.worker;
+  const socketPath = args.socket ?? settings.socket;
+
+  const server = net.createServer((socket) => {
+    void serveConnection(socket, {
+      logger,
+      allowedUids: current.config.worker.allowedUids,
+      allowedGids: current.config.worker.allowedGids,
+      clientTimeoutMs: current.config.worker.clientTimeoutMs,
+      policy: () => current.policy(),
+    });
+  });
+  let where: string;
+  try {
+    where = await listen(server, socketPath, settings.socketMode);
+  } catch (e) {
+    logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
+    process.exit(1);
+  }
+  logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });
+
+  process.on('SIGHUP', () => {
+    let next: Generation;
+    try {
+      next = Generation.open(load(), logger);
+    } catch (e) {
+      logger.log('error', 'reload.refused', { message: (e as Error).message, keeping: current.config.file });
+      return;
+    }
+    const old = current;
+    current = next;
+    logger.log('notice', 'reloaded', { config: next.config.file });
+    // Requests already running finish with the stores they started with.
+    setTimeout(() => void old.close(), 60_000).unref();
+  });
+  const stop = (signal: string): void => {
+    logger.log('notice', 'stopping', { signal });
+    server.close();
+    void current.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,152 @@
+// The decision for one PAM request: module options, password acquisition, store, outcome.
+// This is where the contract's outcome table lives. Only a store that found the user, accepted
+// the password, reports the account active and (with service=) a feature on, leads to SUCCESS.
+import { LogEntry, PamRequest, SecretAnswer } from '../protocol/messages';
+import { ResultName, StyleName } from '../protocol/constants';
+import { anyFeatureEnabled } from '../stores/features';
+import { Store, StoreUser } from '../stores/store';
+import { checkPassword, checkUserName } from './input-rules';
+import { ModuleOptions, parseModuleOptions } from './options';
+import { escapeLogValue, failureLine } from './syslog-line';
+import { withDeadline } from './deadline';
+
+/** What the worker can ask of libpam through the module. */
+export interface PamSide {
+  getAuthtok(): Promise<SecretAnswer>;
+  converse(style: StyleName, text: string, setAuthtok: boolean): Promise<SecretAnswer>;
+}
+
+export interface PolicyContext {
+  stores: ReadonlyMap<string, Store>;
+  storeTimeoutMs: number;
+  configFile: string;
+}
+
+export interface Outcome {
+  result: ResultName;
+  delayUsec: number;
+  /** Lines for the module to write with pam_syslog. */
+  logs: LogEntry[];
+  /** Why, for the worker's own log; never holds a password. */
+  reason: string;
+  store: string;
+}
+
+/** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
+export const FAIL_DELAY_USEC = 2_000_000;
+const PROMPT = 'Password: ';
+
+class Decision {
+  readonly logs: LogEntry[] = [];
+
+  constructor(
+    readonly req: PamRequest,
+    readonly opts: ModuleOptions,
+    readonly storeName: string,
+  ) {}
+
+  debug(text: string): void {
+    if (this.opts.debug) this.logs.push({ level: 'DEBUG', text });
+  }
+
+  finish(result: ResultName, reason: string): Outcome {
+    const delayUsec = this.req.op === 'authenticate' && !this.opts.nodelay ? FAIL_DELAY_USEC : 0;
+    this.debug(`${this.req.op}: ${result} (${reason})`);
+    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default' };
+  }
+
+  /** An ordinary failure: logged in pam_unix's format unless quiet. */
+  refuse(result: ResultName, reason: string): Outcome {
+    if (!this.opts.quiet) {
+      if (this.req.op === 'authenticate') this.logs.push({ level: 'NOTICE', text: failureLine(this.req, this.req.user) });
+      else if (result !== 'USER_UNKNOWN') {
+        this.logs.push({ level: 'NOTICE', text: `account refused: ${reason}; user=${escapeLogValue(this.req.user ?? Buffer.alloc(0), true)}` });
+      }
+    }
+    return this.finish(result, reason);
+  }
+
+  /** The application could not give us a password: an error, but not the store's. */
+  convError(): Outcome {
+    this.logs.push({ level: 'ERR', text: 'the conversation failed: cannot get the password' });
+    return this.finish('CONV_ERR', 'conversation failed');
+  }
+
+  /** An error: always logged with its cause, and never a success. */
+  error(cause: string): Outcome {
+    this.logs.push({ level: 'ERR', text: cause });
+    return this.finish('AUTHINFO_UNAVAIL', cause);
+  }
+}
+
+export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext): Promise<Outcome> {
+  const opts = parseModuleOptions(req.args);
+  const d = new Decision(req, opts, opts.store);
+  for (const arg of opts.unknown) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${escapeLogValue(arg, false)}` });
+  for (const arg of opts.invalid) d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${escapeLogValue(arg, false)}` });
+  if (opts.legacySocket !== null) d.debug(`socket=${escapeLogValue(opts.legacySocket, false)} is the original module's server URL; ignored`);
+
+  const store = ctx.stores.get(opts.store);
+  if (store === undefined) return d.error(`store=${opts.store}: there is no [store.${opts.store}] section in ${ctx.configFile}`);
+
+  const user = checkUserName(req.user);
+  if (!user.ok) return d.refuse('USER_UNKNOWN', user.why);
+
+  if (req.op === 'account') {
+    let found;
+    try {
+      found = await withDeadline(ctx.storeTimeoutMs, (signal) => store.lookup(user.name, signal));
+    } catch (e) {
+      return d.error(`${store.type} store: ${(e as Error).message}`);
+    }
+    if (!found.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
+    return admit(d, found.user, store);
+  }
+
+  const password = await obtainPassword(d, pam);
+  if (password.kind === 'conv_failed') return d.convError();
+  if (password.kind === 'missing') return d.refuse('AUTH_ERR', 'use_first_pass and no password from an earlier module');
+  const secret = password.secret;
+  try {
+    const bad = checkPassword(secret);
+    if (bad !== null) return d.refuse('AUTH_ERR', bad);
+    let verdict;
+    try {
+      verdict = await withDeadline(ctx.storeTimeoutMs, (signal) => store.verify(user.name, secret, signal));
+    } catch (e) {
+      return d.error(`${store.type} store: ${(e as Error).message}`);
+    }
+    if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
+    if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
+    return admit(d, verdict.user, store);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** The account rules, shared by auth (after the password) and account. */
+function admit(d: Decision, user: StoreUser, store: Store): Outcome {
+  if (user.state === 'inactive') return d.refuse('PERM_DENIED', 'account is not active');
+  if (user.state === 'expired') return d.refuse('ACCT_EXPIRED', 'account has expired');
+  if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
+    return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
+  }
+  return d.finish('SUCCESS', 'accepted');
+}
+
+type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };
+
+async function obtainPassword(d: Decision, pam: PamSide): Promise<Password> {
+  if (d.opts.useFirstPass || d.opts.tryFirstPass) {
+    const tok = await pam.getAuthtok();
+    if (tok.ok && tok.secret !== null) {
+      d.debug('using the password of an earlier module');
+      return { kind: 'ok', secret: tok.secret };
+    }
+    if (d.opts.useFirstPass) return { kind: 'missing' };
+  }
+  d.debug('prompting for the password');
+  const answer = await pam.converse('ECHO_OFF', PROMPT, true);
+  if (!answer.ok || answer.secret === null) return { kind: 'conv_failed' };
+  return { kind: 'ok', secret: answer.secret };
+}

@@ -1,0 +1,61 @@
+// The listening socket: handed over by systemd (socket activation, fd 3) or bound here with
+// the configured mode, created private first so there is no moment it is open to everyone.
+import fs from 'fs';
+import net from 'net';
+import path from 'path';
+
+export const SD_LISTEN_FDS_START = 3;
+
+function systemdSocket(): number | undefined {
+  const fds = Number(process.env.LISTEN_FDS ?? '0');
+  const pid = Number(process.env.LISTEN_PID ?? '0');
+  if (fds >= 1 && pid === process.pid) return SD_LISTEN_FDS_START;
+  return undefined;
+}
+
+function canConnect(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Removes a stale socket left by a dead worker; refuses to touch anything else. */
+async function clearStale(socketPath: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(socketPath);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`${socketPath} exists and is not a socket: refusing to replace it`);
+  if (await canConnect(socketPath)) throw new Error(`another worker already answers on ${socketPath}`);
+  fs.unlinkSync(socketPath);
+}
+
+export async function listen(server: net.Server, socketPath: string, mode: number): Promise<string> {
+  const fd = systemdSocket();
+  if (fd !== undefined) {
+    delete process.env.LISTEN_FDS;
+    delete process.env.LISTEN_PID;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd }, () => { server.off('error', reject); resolve(); });
+    });
+    return `fd ${fd} (systemd)`;
+  }
+  fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  await clearStale(socketPath);
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => { server.off('error', reject); resolve(); });
+    });
+  } finally {
+    process.umask(oldMask);
+  }
+  fs.chmodSync(socketPath, mode);
+  return socketPath;
+}

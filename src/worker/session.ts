@@ -1,0 +1,98 @@
+// One module connection, from the peer check to the RESULT frame. Anything that goes wrong
+// ends in an ERROR frame or a closed socket, which the module turns into PAM_AUTHINFO_UNAVAIL.
+import net from 'net';
+import { peerCredentials } from '../pam/client';
+import { MessageType, PROTOCOL_VERSION } from '../protocol/constants';
+import { FrameError } from '../protocol/frame';
+import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthtokFrame, PamRequest, resultFrame, SecretAnswer } from '../protocol/messages';
+import { Logger } from '../log/logger';
+import { FrameChannel, PeerTimeoutError, RawFrame } from './channel';
+import { decide, PamSide, PolicyContext } from './policy';
+import { escapeLogValue } from './syslog-line';
+
+export interface SessionEnv {
+  logger: Logger;
+  allowedUids: readonly number[];
+  allowedGids: readonly number[];
+  clientTimeoutMs: number;
+  /** The policy context at the time the request arrives (it changes on reload). */
+  policy: () => PolicyContext;
+}
+
+class ProtocolViolation extends Error {}
+
+function socketFd(socket: net.Socket): number | undefined {
+  // Node keeps the descriptor on its internal handle; there is no public accessor.
+  const handle = (socket as unknown as { _handle?: { fd?: unknown } })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
+}
+
+/** The peer's credentials if it may ask, or a reason to refuse it. */
+function checkPeer(socket: net.Socket, env: SessionEnv): { ok: true; uid: number; pid: number } | { ok: false; why: string } {
+  const fd = socketFd(socket);
+  if (fd === undefined) return { ok: false, why: 'cannot read the peer credentials' };
+  let cred;
+  try {
+    cred = peerCredentials(fd);
+  } catch (e) {
+    return { ok: false, why: `cannot read the peer credentials: ${(e as Error).message}` };
+  }
+  if (env.allowedUids.includes(cred.uid) || env.allowedGids.includes(cred.gid)) return { ok: true, uid: cred.uid, pid: cred.pid };
+  return { ok: false, why: `uid ${cred.uid} gid ${cred.gid} (pid ${cred.pid}) is not in allowed_uids or allowed_groups` };
+}
+
+export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {
+  const started = process.hrtime.bigint();
+  const peer = checkPeer(socket, env);
+  const channel = new FrameChannel(socket);
+  if (!peer.ok) {
+    env.logger.log('warning', 'peer.refused', { why: peer.why });
+    channel.close(errorFrame('PEER_REFUSED', `this process may not ask the worker: ${peer.why}`));
+    return;
+  }
+
+  let req: PamRequest | undefined;
+  try {
+    const first = await channel.next(env.clientTimeoutMs);
+    if (first.version !== PROTOCOL_VERSION) {
+      env.logger.log('error', 'protocol.version_mismatch', { module: first.version, worker: PROTOCOL_VERSION, pid: peer.pid });
+      channel.close(errorFrame('VERSION', `the worker speaks protocol version ${PROTOCOL_VERSION}, the module ${first.version}: upgrade them together`));
+      return;
+    }
+    req = decodeRequest(first.type, first.payload);
+    const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs), env.policy());
+    channel.close(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
+    env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
+      op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
+      store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason,
+      ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
+    });
+  } catch (e) {
+    const err = e as Error;
+    const code = err instanceof FrameError ? (err.kind === 'too_large' ? 'TOO_LARGE' : 'MALFORMED')
+      : err instanceof PeerTimeoutError ? 'TIMEOUT'
+      : err instanceof ProtocolViolation ? 'UNEXPECTED' : 'INTERNAL';
+    env.logger.log('error', 'request.failed', { code, message: err.message, op: req?.op, service: req?.service, pid: peer.pid });
+    channel.close(errorFrame(code, err.message));
+  }
+}
+
+function pamSide(channel: FrameChannel, timeoutMs: number): PamSide {
+  const ask = async (frame: Buffer, expected: number): Promise<SecretAnswer> => {
+    channel.send(frame);
+    const answer: RawFrame = await channel.next(timeoutMs);
+    if (answer.version !== PROTOCOL_VERSION || answer.type !== expected) {
+      answer.payload.fill(0);
+      throw new ProtocolViolation(`expected message type ${expected}, got ${answer.type} (version ${answer.version})`);
+    }
+    try {
+      return decodeSecretAnswer(answer.type, answer.payload);
+    } finally {
+      answer.payload.fill(0);
+    }
+  };
+  return {
+    getAuthtok: () => ask(getAuthtokFrame(), MessageType.AUTHTOK),
+    converse: (style, text, setAuthtok) => ask(converseFrame(style, text, setAuthtok), MessageType.CONV_ANSWER),
+  };
+}
