@@ -1,0 +1,39 @@
+// Starts one private syslog receiver for the whole run, at /dev/log (created when absent, or
+// bind-mounted over inside the private mount namespace scripts/test.sh makes).
+import { execFileSync, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { SYSLOG_FILE_ENV } from './syslog';
+
+export const STATE_FILE = path.join(os.tmpdir(), 'pam_mapi-test-syslog.json');
+
+export default async function globalSetup(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-syslog-'));
+  const out = path.join(dir, 'syslog.txt');
+  fs.writeFileSync(out, '');
+  const devLogExists = fs.existsSync('/dev/log');
+  let mode: 'created' | 'mounted';
+  let sockPath: string;
+  if (!devLogExists) {
+    mode = 'created';
+    sockPath = '/dev/log';
+  } else if (process.env.PAM_MAPI_TEST_NS === '1') {
+    mode = 'mounted';
+    sockPath = path.join(dir, 'log.sock');
+  } else {
+    throw new Error('/dev/log belongs to a system syslog: run the tests with `npm test`, which isolates it');
+  }
+  const sink = spawn('python3', [path.join(__dirname, '../../../test/helpers/syslog_sink.py'), sockPath, out], {
+    stdio: 'ignore', detached: true,
+  });
+  sink.unref();
+  const until = Date.now() + 5000;
+  while (!fs.existsSync(sockPath)) {
+    if (Date.now() > until) throw new Error('the private syslog sink did not start');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (mode === 'mounted') execFileSync('mount', ['--bind', sockPath, '/dev/log']);
+  process.env[SYSLOG_FILE_ENV] = out;
+  fs.writeFileSync(STATE_FILE, JSON.stringify({ pid: sink.pid, mode, dir }));
+}

@@ -1,0 +1,156 @@
+// The worker at its socket: what the module would never send, from a peer that is allowed,
+// from one that is not, and a module facing a process that squats the socket path.
+import { execFileSync, spawn } from 'child_process';
+import fs from 'fs';
+import path from 'path';
+import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { FrameBuilder } from '../../src/protocol/frame';
+import { REPO_ROOT, Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
+import { pamRun } from '../helpers/pam';
+import { exchange } from '../helpers/raw-client';
+import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
+
+const NOBODY = 65534;
+let box: Sandbox;
+let worker: WorkerProcess;
+
+function request(user: Buffer, op = Op.ACCOUNT, version?: number): Buffer {
+  return new FrameBuilder(MessageType.REQUEST).u32(Field.OP, op).text(Field.SERVICE, 'raw').bytes(Field.USER, user).build(version);
+}
+
+beforeAll(async () => {
+  box = Sandbox.create();
+  box.writeUsers([{ login: 'alice', password: 'wonderland' }]);
+  const config = box.writeConfig(`[store]\npath = ${box.dir}/users\n`, 'socket_mode = 0660\nclient_timeout = 1\n');
+  box.service('smtp', [`auth required {module} ${box.workerArg}`, `account required {module} ${box.workerArg}`]);
+  worker = await box.startWorker(config);
+});
+
+afterAll(async () => {
+  await box.cleanup();
+});
+
+async function stillServes(): Promise<void> {
+  const answers = await exchange(box.socketPath, [request(Buffer.from('alice'))]);
+  expect(answers).toEqual([{ version: 1, type: 'RESULT', result: 'SUCCESS', text: undefined, error: undefined }]);
+}
+
+describe('frames the module never sends', () => {
+  test('another protocol version gets an explicit ERROR naming both versions', async () => {
+    const answers = await exchange(box.socketPath, [request(Buffer.from('alice'), Op.ACCOUNT, 2)]);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ type: 'ERROR', error: 'VERSION' });
+    expect(answers[0].text).toMatch(/version 1, the module 2/);
+    await stillServes();
+  });
+  test('an over-long frame is refused before it is read', async () => {
+    const head = Buffer.alloc(8);
+    head.writeUInt16BE(1, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(10_000_000, 4);
+    expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'TOO_LARGE' }]);
+    await stillServes();
+  });
+  test('a truncated field is MALFORMED', async () => {
+    const frame = Buffer.from([0, 1, 0, MessageType.REQUEST, 0, 0, 0, 4, Field.OP, 0, 9, 1]);
+    expect(await exchange(box.socketPath, [frame])).toMatchObject([{ type: 'ERROR', error: 'MALFORMED' }]);
+  });
+  test('a peer sending byte by byte too slowly is cut off after client_timeout', async () => {
+    const frame = request(Buffer.from('alice'));
+    const slow: Array<Buffer | number> = [];
+    for (const byte of frame) slow.push(Buffer.from([byte]), 150);
+    const started = Date.now();
+    const answers = await exchange(box.socketPath, slow);
+    expect(answers).toMatchObject([{ type: 'ERROR', error: 'TIMEOUT' }]);
+    expect(Date.now() - started).toBeLessThan(frame.length * 150);
+    await stillServes();
+  });
+  test('invalid UTF-8 and NUL in user names: PAM_USER_UNKNOWN without a store lookup', async () => {
+    for (const user of [Buffer.from([0x61, 0xc3, 0x28]), Buffer.from('ali\0ce'), Buffer.alloc(0)]) {
+      expect(await exchange(box.socketPath, [request(user)])).toMatchObject([{ type: 'RESULT', result: 'USER_UNKNOWN' }]);
+    }
+  });
+  test('a password with a NUL byte is refused', async () => {
+    const req = request(Buffer.from('alice'), Op.AUTHENTICATE);
+    const answer = new FrameBuilder(MessageType.CONV_ANSWER).u32(Field.STATUS, 0).bytes(Field.SECRET, Buffer.from('wonderland\0x')).build();
+    const answers = await exchange(box.socketPath, [req, 50, answer]);
+    expect(answers.map((a) => a.type)).toEqual(['CONVERSE', 'RESULT']);
+    expect(answers[1].result).toBe('AUTH_ERR');
+  });
+  test('answering a prompt with the wrong message type is an ERROR, not an answer', async () => {
+    const req = request(Buffer.from('alice'), Op.AUTHENTICATE);
+    const wrong = new FrameBuilder(MessageType.AUTHTOK).u32(Field.PRESENT, 1).bytes(Field.SECRET, Buffer.from('wonderland')).build();
+    const answers = await exchange(box.socketPath, [req, 50, wrong]);
+    expect(answers.map((a) => a.type)).toEqual(['CONVERSE', 'ERROR']);
+  });
+});
+
+describe('peers', () => {
+  const clientScript = path.join(REPO_ROOT, 'dist/test/helpers/pam-client-cli.js');
+
+  function runAsNobody(extraEnv: Record<string, string> = {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [clientScript, box.pamDir, 'smtp', 'alice', 'wonderland'], {
+        uid: NOBODY, gid: NOBODY, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('exit', () => resolve(out.trim()));
+      child.on('error', reject);
+    });
+  }
+
+  test('a process whose uid and gid are not allowed is refused: PAM_AUTHINFO_UNAVAIL', async () => {
+    // Let nobody reach the socket (group nogroup, mode 0660); SO_PEERCRED must still refuse it.
+    fs.chownSync(box.socketPath, 0, NOBODY);
+    const mark = syslogMark();
+    expect(await runAsNobody()).toBe('PAM_AUTHINFO_UNAVAIL');
+    expect(worker.output).toMatch(/peer.refused .*uid 65534 gid 65534/);
+    expect(moduleLines(await syslogSince(mark), 'refused the request')[0]).toMatch(/may not ask the worker/);
+    // Root, allowed, still gets in.
+    expect((await pamRun(box, 'smtp', 'alice', ['wonderland'])).auth).toBe('PAM_SUCCESS');
+  });
+
+  test('a process squatting the socket path gets nothing: socket not owned by root', async () => {
+    const squatDir = fs.mkdtempSync(path.join(box.dir, 'squat-'));
+    fs.chownSync(squatDir, NOBODY, NOBODY);
+    const sock = path.join(squatDir, 'worker.sock');
+    const got = path.join(squatDir, 'received');
+    const squatter = spawn(process.execPath, ['-e', `
+      const fs = require('fs');
+      require('net').createServer((c) => { fs.appendFileSync(${JSON.stringify(got)}, 'connection\\n');
+        c.on('data', (d) => fs.appendFileSync(${JSON.stringify(got)}, 'bytes ' + d.length + '\\n')); }).listen(${JSON.stringify(sock)}, () => console.log('up'));`],
+    { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => squatter.stdout.once('data', r));
+      box.service('squat', [`auth required {module} worker=${sock}`]);
+      const mark = syslogMark();
+      expect((await pamRun(box, 'squat', 'alice', ['wonderland'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+      expect(moduleLines(await syslogSince(mark), sock)[0]).toMatch(/not a socket owned by root \(uid 65534\)/);
+      expect(fs.existsSync(got)).toBe(false);
+
+      // Now the file is root's but the process behind it is not: SO_PEERCRED catches it.
+      fs.chownSync(sock, 0, 0);
+      const mark2 = syslogMark();
+      const r = await pamRun(box, 'squat', 'alice', ['wonderland']);
+      expect(r.auth).toBe('PAM_AUTHINFO_UNAVAIL');
+      expect(r.raw.prompts).toEqual([]);
+      expect(moduleLines(await syslogSince(mark2), sock)[0]).toMatch(/runs as uid 65534, not root/);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(fs.readFileSync(got, 'utf8')).toBe('connection\n'); // connected, but not one byte sent
+    } finally {
+      squatter.kill();
+    }
+  });
+
+  test('a socket path that is not a socket is refused', async () => {
+    const file = box.file('not-a-socket', 'x', 0o600);
+    box.service('notsock', [`auth required {module} worker=${file}`]);
+    expect((await pamRun(box, 'notsock', 'alice', ['wonderland'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+  });
+
+  test('the socket is created with the configured mode', () => {
+    // 0660 from the config (the test above changed only the group).
+    expect(fs.statSync(box.socketPath).mode & 0o777).toBe(0o660);
+    expect(execFileSync('stat', ['-c', '%U', box.socketPath], { encoding: 'utf8' }).trim()).toBe('root');
+  });
+});
