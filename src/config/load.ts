@@ -44,9 +44,9 @@ export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.optional) return parseConfig('', file);
     throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const config = parseConfig(text, file);
+  // Checked before parsing: a readable password is the problem whatever else the file says.
   checkTrustedFile(file, holdsSecret(text), 'config file');
-  return config;
+  return parseConfig(text, file);
 }
 
 export function parseConfig(text: string, file: string): Config {
