@@ -92,35 +92,33 @@ static int copy_text(char *dst, const unsigned char *src, size_t len)
 	return 0;
 }
 
+/* Reads a 4-byte field that may appear once. */
+static int take_u32(int *seen, uint32_t *out, const unsigned char *v, size_t len)
+{
+	if (len != 4 || *seen)
+		return -1;
+	*seen = 1;
+	*out = get_be32(v);
+	return 0;
+}
+
 static int decode_field(struct pmp_message *m, unsigned tag, const unsigned char *v, size_t len)
 {
+	uint32_t flag;
+
 	switch (tag) {
 	case PMP_F_CODE:
-		if (len != 4 || m->has_code)
-			return -1;
-		m->has_code = 1;
-		m->code = get_be32(v);
-		return 0;
+		return take_u32(&m->has_code, &m->code, v, len);
 	case PMP_F_DELAY_USEC:
-		if (len != 4)
-			return -1;
-		m->delay_usec = get_be32(v);
-		return 0;
+		return take_u32(&m->has_delay, &m->delay_usec, v, len);
 	case PMP_F_STYLE:
-		if (len != 4 || m->has_style)
-			return -1;
-		m->has_style = 1;
-		m->style = get_be32(v);
-		return 0;
-	case PMP_F_SET_AUTHTOK:
-		if (len != 4)
-			return -1;
-		m->set_authtok = get_be32(v) != 0;
-		return 0;
+		return take_u32(&m->has_style, &m->style, v, len);
 	case PMP_F_ERROR_CODE:
-		if (len != 4)
+		return take_u32(&m->has_error_code, &m->error_code, v, len);
+	case PMP_F_SET_AUTHTOK:
+		if (take_u32(&m->has_set_authtok, &flag, v, len) != 0)
 			return -1;
-		m->error_code = get_be32(v);
+		m->set_authtok = flag != 0;
 		return 0;
 	case PMP_F_TEXT:
 		if (m->has_text || copy_text(m->text, v, len) != 0)
@@ -130,7 +128,9 @@ static int decode_field(struct pmp_message *m, unsigned tag, const unsigned char
 	case PMP_F_LOG: {
 		struct pmp_log_entry *e;
 
-		if (len < 1 || m->log_count >= PMP_LIMIT_LOG_ENTRIES || v[0] > PMP_LOG_DEBUG)
+		/* Only the levels the protocol defines: never EMERG, ALERT or CRIT. */
+		if (len < 1 || m->log_count >= PMP_LIMIT_LOG_ENTRIES || v[0] < PMP_LOG_ERR ||
+		    v[0] > PMP_LOG_DEBUG)
 			return -1;
 		e = &m->logs[m->log_count];
 		e->level = v[0];

@@ -34,12 +34,15 @@ struct pmp_message {
 	unsigned type;
 	int has_code;
 	uint32_t code;
+	int has_delay;
 	uint32_t delay_usec;
 	int has_style;
 	uint32_t style;
+	int has_set_authtok;
 	int set_authtok;
 	int has_text;
 	char text[PMP_LIMIT_TEXT + 1];
+	int has_error_code;
 	uint32_t error_code;
 	unsigned log_count;
 	struct pmp_log_entry logs[PMP_LIMIT_LOG_ENTRIES];

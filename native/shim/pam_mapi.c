@@ -45,7 +45,7 @@ static void read_transport_args(int argc, const char **argv, const char **path, 
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "worker=", 7) == 0 && argv[i][7] != '\0') {
 			*path = argv[i] + 7;
-		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
+		} else if (strncmp(argv[i], "timeout=", 8) == 0 && argv[i][8] >= '0' && argv[i][8] <= '9') {
 			char *end = NULL;
 			long s;
 
@@ -97,7 +97,8 @@ static int send_request(struct exchange *x, unsigned op, int argc, const char **
 	pmp_put_capped(&w, PMP_F_LOGNAME, logname, PMP_LIMIT_TEXT);
 	pmp_put_u32(&w, PMP_F_UID, (uint32_t)getuid());
 	pmp_put_u32(&w, PMP_F_EUID, (uint32_t)geteuid());
-	for (int i = 0; i < argc && i < (int)PMP_MAX_ARGS; i++)
+	/* One more than the limit, so the worker sees that the line was cut and can refuse it. */
+	for (int i = 0; i < argc && i <= (int)PMP_MAX_ARGS; i++)
 		pmp_put_capped(&w, PMP_F_ARG, argv[i], PMP_LIMIT_TEXT);
 	return send_frame(x, &w);
 }

@@ -20,6 +20,12 @@ interface Row {
 }
 
 async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    // The module talks only to a worker run by root (socket and SO_PEERCRED), so that a process
+    // squatting the socket path collects no password; as another user the demo would show only no's.
+    console.error('npm run demo: run it as root: pam_mapi.so only talks to a worker that runs as root.');
+    process.exit(1);
+  }
   const box = Sandbox.create('pam_mapi-demo-');
   let failed = false;
   try {
@@ -32,7 +38,7 @@ async function main(): Promise<void> {
     ]);
     box.service('imap', [
       `auth    required {module} try_first_pass service=imap ${box.workerArg}`,
-      `account required {module} service=imap ${box.workerArg}`,
+      `account required {module} ${box.workerArg}`,
     ]);
     const worker = await box.startWorker(config);
 

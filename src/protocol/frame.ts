@@ -91,13 +91,15 @@ export class FrameReader {
     const version = all.readUInt16BE(0);
     const type = all.readUInt16BE(2);
     const size = all.readUInt32BE(4);
-    if (size > MAX_PAYLOAD) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${MAX_PAYLOAD}`, 'too_large');
+    // Another version is reported as such, whatever its size: the header layout never changes.
+    if (size > MAX_PAYLOAD && version === PROTOCOL_VERSION) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${MAX_PAYLOAD}`, 'too_large');
+    if (size > MAX_PAYLOAD) return { version, type, payload: Buffer.alloc(0) };
     if (all.length < HEADER_SIZE + size) return undefined;
     const payload = Buffer.from(all.subarray(HEADER_SIZE, HEADER_SIZE + size));
-    const rest = all.subarray(HEADER_SIZE + size);
-    // The consumed bytes may hold a password.
-    all.fill(0, 0, HEADER_SIZE + size);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
+    const rest = Buffer.from(all.subarray(HEADER_SIZE + size));
+    // What was read may hold a password.
+    all.fill(0);
+    this.buffered = rest.length > 0 ? [rest] : [];
     this.length = rest.length;
     return { version, type, payload };
   }

@@ -21,6 +21,8 @@ export interface PamRequest {
   uid: number | null;
   euid: number | null;
   args: string[];
+  /** The module sends one argument more than MAX_ARGS when the line has more. */
+  argsTruncated: boolean;
 }
 
 export interface SecretAnswer {
@@ -59,7 +61,7 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
   const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
   if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
   const args = fields.filter((f) => f.tag === Field.ARG).map((f) => f.value.toString('utf8'));
-  if (args.length > MAX_ARGS) throw new FrameError(`more than ${MAX_ARGS} module arguments`, 'malformed');
+  if (args.length > MAX_ARGS + 1) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
   return {
     op,
     service: lenientText(fields, Field.SERVICE),
@@ -70,7 +72,8 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
     logname: lenientText(fields, Field.LOGNAME),
     uid: u32(fields, Field.UID),
     euid: u32(fields, Field.EUID),
-    args,
+    args: args.slice(0, MAX_ARGS),
+    argsTruncated: args.length > MAX_ARGS,
   };
 }
 

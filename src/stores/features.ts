@@ -3,6 +3,10 @@
 
 import { UserFeatures } from './store';
 
+/** The features Kopano knows. A service= naming another is refused: a typo such as
+ * `service=imapp` would otherwise count as "on" for every user and let everyone in. */
+export const KNOWN_FEATURES = ['imap', 'pop3', 'mobile', 'outlook', 'webapp'] as const;
+
 /** Kopano's own default for disabled_features. */
 export const KOPANO_DEFAULT_DISABLED = ['imap', 'pop3'] as const;
 

@@ -6,6 +6,7 @@
 import net from 'net';
 import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
 import { Logger, StderrLogger } from '../log/logger';
+import { storeContext } from '../stores/context';
 import { openStore } from '../stores/registry';
 import { Store } from '../stores/store';
 import { PolicyContext } from './policy';
@@ -52,7 +53,7 @@ class Generation {
   static open(config: Config, logger: Logger): Generation {
     const stores = new Map<string, Store>();
     try {
-      for (const [name, def] of config.stores) stores.set(name, openStore(def, logger));
+      for (const [name, def] of config.stores) stores.set(name, openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs)));
     } catch (e) {
       for (const s of stores.values()) void s.close();
       throw e;

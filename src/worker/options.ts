@@ -1,3 +1,5 @@
+import { KNOWN_FEATURES } from '../stores/features';
+
 // The module arguments of a /etc/pam.d line, as the original pam_mapi documented them plus
 // ours. Parsed here, in the worker, so the C shim holds no policy.
 
@@ -17,6 +19,8 @@ export interface ModuleOptions {
   unknown: string[];
   /** Known arguments with a value we cannot use, logged and ignored. */
   invalid: string[];
+  /** Problems that make any answer but "no" unsafe (a feature or store we cannot honour). */
+  fatal: string[];
 }
 
 const FLAGS = {
@@ -30,7 +34,7 @@ const FLAGS = {
 export function parseModuleOptions(args: readonly string[]): ModuleOptions {
   const o: ModuleOptions = {
     tryFirstPass: false, useFirstPass: false, quiet: false, debug: false, nodelay: false,
-    services: null, store: '', legacySocket: null, unknown: [], invalid: [],
+    services: null, store: '', legacySocket: null, unknown: [], invalid: [], fatal: [],
   };
   for (const arg of args) {
     const eq = arg.indexOf('=');
@@ -43,12 +47,14 @@ export function parseModuleOptions(args: readonly string[]): ModuleOptions {
     switch (name) {
       case 'service': {
         const features = (value ?? '').split(/[|,]/).map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
-        if (features.length === 0) o.invalid.push(arg);
+        const unknown = features.filter((f) => !(KNOWN_FEATURES as readonly string[]).includes(f));
+        if (features.length === 0) o.fatal.push(`${arg} names no feature`);
+        else if (unknown.length > 0) o.fatal.push(`${arg}: unknown feature ${unknown.join(', ')} (known: ${KNOWN_FEATURES.join(' ')})`);
         else o.services = [...(o.services ?? []), ...features];
         break;
       }
       case 'store':
-        if (value === null || !/^[A-Za-z0-9_.-]+$/.test(value)) o.invalid.push(arg);
+        if (value === null || !/^[A-Za-z0-9_.-]+$/.test(value)) o.fatal.push(`${arg} is not a store name`);
         else o.store = value === 'default' ? '' : value;
         break;
       case 'socket':

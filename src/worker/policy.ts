@@ -2,7 +2,7 @@
 // This is where the contract's outcome table lives. Only a store that found the user, accepted
 // the password, reports the account active and (with service=) a feature on, leads to SUCCESS.
 import { LogEntry, PamRequest, SecretAnswer } from '../protocol/messages';
-import { ResultName, StyleName } from '../protocol/constants';
+import { MAX_ARGS, ResultName, StyleName } from '../protocol/constants';
 import { anyFeatureEnabled } from '../stores/features';
 import { Store, StoreUser } from '../stores/store';
 import { checkPassword, checkUserName } from './input-rules';
@@ -82,8 +82,12 @@ class Decision {
 export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext): Promise<Outcome> {
   const opts = parseModuleOptions(req.args);
   const d = new Decision(req, opts, opts.store);
-  for (const arg of opts.unknown) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${escapeLogValue(arg, false)}` });
-  for (const arg of opts.invalid) d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${escapeLogValue(arg, false)}` });
+  // One line each, however many there are, so the failure line always fits in the answer.
+  const listed = (args: string[]): string => args.map((a) => escapeLogValue(a, false)).join(' ');
+  if (opts.unknown.length > 0) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${listed(opts.unknown)}` });
+  if (opts.invalid.length > 0) d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${listed(opts.invalid)}` });
+  if (req.argsTruncated) return d.error(`more than ${MAX_ARGS} module arguments: refusing a line that cannot be read whole`);
+  if (opts.fatal.length > 0) return d.error(opts.fatal.map((f) => escapeLogValue(f, true)).join('; '));
   if (opts.legacySocket !== null) d.debug(`socket=${escapeLogValue(opts.legacySocket, false)} is the original module's server URL; ignored`);
 
   const store = ctx.stores.get(opts.store);

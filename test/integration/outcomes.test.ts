@@ -39,6 +39,11 @@ beforeAll(async () => {
   box.service('other-store', [`auth required {module} store=other service=imap ${w}`]);
   box.service('missing-store', [`auth required {module} store=nosuch ${w}`, `account required {module} store=nosuch ${w}`]);
   box.service('debug', [`auth required {module} debug ${w}`]);
+  box.service('typo-feature', [`auth required {module} service=imapp ${w}`, `account required {module} service=imapp ${w}`]);
+  box.service('empty-feature', [`auth required {module} service= ${w}`]);
+  box.service('bad-store-name', [`auth required {module} store=../x ${w}`]);
+  box.service('many-args', [`auth required {module} ${w} ${Array.from({ length: 40 }, () => "quiet").join(' ')}`]);
+  box.service('many-unknown', [`auth required {module} ${w} ${Array.from({ length: 20 }, (_, i) => `bogus${i}`).join(' ')}`]);
   worker = await box.startWorker(config);
 });
 
@@ -220,6 +225,27 @@ describe('errors end in PAM_AUTHINFO_UNAVAIL, never success', () => {
     expect((await pamRun(box, 'missing-store', 'alice', ['wonderland'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
     expect((await pamRun(box, 'missing-store', 'alice', [], { accountOnly: true })).account).toBe('PAM_AUTHINFO_UNAVAIL');
     expect(moduleLines(await syslogSince(mark), 'store=nosuch')).toHaveLength(2);
+  });
+
+  test.each([
+    ['typo-feature', /service=imapp: unknown feature imapp/],
+    ['empty-feature', /service= names no feature/],
+    ['bad-store-name', /store=..\/x is not a store name/],
+    ['many-args', /more than 32 module arguments/],
+  ])('a %s line fails closed: PAM_AUTHINFO_UNAVAIL with the reason at LOG_ERR', async (service, reason) => {
+    const mark = syslogMark();
+    expect((await pamRun(box, service, 'alice', ['wonderland'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+    expect((await pamRun(box, service, 'bob', ['builder'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+    const lines = moduleLines(await syslogSince(mark), `pam_mapi(${service}:auth)`);
+    expect(lines.some((l) => reason.test(l))).toBe(true);
+  });
+
+  test('twenty unknown arguments: one LOG_ERR line for them, and the failure line still written', async () => {
+    const mark = syslogMark();
+    expect((await pamRun(box, 'many-unknown', 'alice', ['wrong'], { rhost: '203.0.113.60' })).auth).toBe('PAM_AUTH_ERR');
+    const lines = moduleLines(await syslogSince(mark), 'pam_mapi(many-unknown:auth)');
+    expect(lines.filter((l) => l.includes('unknown option ignored: bogus0 bogus1'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('authentication failure;') && l.includes('rhost=203.0.113.60'))).toHaveLength(1);
   });
 
   test('users file turned unreadable at start-up of a second worker: it refuses to start, the module answers PAM_AUTHINFO_UNAVAIL', async () => {

@@ -110,6 +110,24 @@ describe('peers', () => {
     expect((await pamRun(box, 'smtp', 'alice', ['wonderland'])).auth).toBe('PAM_SUCCESS');
   });
 
+  test('allowed_groups admits a member by a supplementary group, and only such a member', async () => {
+    const box2 = Sandbox.create();
+    try {
+      box2.writeUsers([{ login: 'alice', password: 'wonderland' }]);
+      // gid 8 is "mail" on Debian; the client keeps nogroup as its primary group.
+      const config = box2.writeConfig(`[store]\npath = ${box2.dir}/users\n`, 'socket_mode = 0660\nallowed_groups = 8\n');
+      box2.service('smtp', [`auth required {module} ${box2.workerArg}`]);
+      await box2.startWorker(config);
+      fs.chownSync(box2.socketPath, 0, NOBODY);
+      const run = (groups: string): string => execFileSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--groups', groups,
+        process.execPath, clientScript, box2.pamDir, 'smtp', 'alice', 'wonderland'], { encoding: 'utf8' }).trim();
+      expect(run(`${NOBODY},8`)).toBe('PAM_SUCCESS');
+      expect(run(String(NOBODY))).toBe('PAM_AUTHINFO_UNAVAIL');
+    } finally {
+      await box2.cleanup();
+    }
+  });
+
   test('a process squatting the socket path gets nothing: socket not owned by root', async () => {
     const squatDir = fs.mkdtempSync(path.join(box.dir, 'squat-'));
     fs.chownSync(squatDir, NOBODY, NOBODY);

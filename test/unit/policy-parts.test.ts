@@ -12,13 +12,20 @@ describe('module options', () => {
     expect(parseModuleOptions(['service=pop3,IMAP']).services).toEqual(['pop3', 'imap']);
   });
 
-  test('legacy socket= is accepted; unknown and invalid arguments are reported, not fatal', () => {
-    const o = parseModuleOptions(['socket=http://localhost:236/zarafa', 'frobnicate', 'timeout=abc', 'service=', 'store=a b', 'nodelay']);
+  test('legacy socket= is accepted; unknown arguments and bad transport values are reported, not fatal', () => {
+    const o = parseModuleOptions(['socket=http://localhost:236/zarafa', 'frobnicate', 'timeout=abc', 'timeout=+5', 'nodelay']);
     expect(o.legacySocket).toBe('http://localhost:236/zarafa');
     expect(o.unknown).toEqual(['frobnicate']);
-    expect(o.invalid).toEqual(['timeout=abc', 'service=', 'store=a b']);
+    expect(o.invalid).toEqual(['timeout=abc', 'timeout=+5']);
+    expect(o.fatal).toEqual([]);
     expect(o.nodelay).toBe(true);
-    expect(o.services).toBeNull();
+  });
+
+  test('a service= or store= that cannot be honoured is fatal, never ignored', () => {
+    expect(parseModuleOptions(['service=']).fatal).toEqual(['service= names no feature']);
+    expect(parseModuleOptions(['service=imapp']).fatal[0]).toMatch(/unknown feature imapp/);
+    expect(parseModuleOptions(['service=imap|smtp']).fatal[0]).toMatch(/unknown feature smtp/);
+    expect(parseModuleOptions(['store=a b']).fatal[0]).toMatch(/not a store name/);
   });
 
   test('a flag given a value is not that flag', () => {
