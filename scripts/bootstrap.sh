@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: the PAM headers and node-gyp's toolchain. Tests: python3 (a private syslog socket).
-packages=(libpam0g-dev g++ make python3)
+# Build: the PAM headers and node-gyp's toolchain. Tests and `demo --store zarafa`: python3 (a
+# private syslog socket), MariaDB (private instances in temp dirs; the system one is not started).
+packages=(libpam0g-dev g++ make python3 mariadb-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 // npm run demo: real PAM transactions through the built pam_mapi.so, against a worker on a
 // private socket with a file store written here, with the field's smtp and imap stanzas.
 import { runPamTransaction } from '../pam/client';
+import { createKopanoDatabase, insertKopanoUser } from '../sandbox/kopano-db';
+import { PrivateMariaDB } from '../sandbox/mariadb';
 import { Sandbox, SandboxUser } from '../sandbox/sandbox';
 
 const USERS: SandboxUser[] = [
@@ -26,11 +28,31 @@ async function main(): Promise<void> {
     console.error('npm run demo: run it as root: pam_mapi.so only talks to a worker that runs as root.');
     process.exit(1);
   }
+  const storeArg = process.argv.indexOf('--store');
+  const kind = storeArg >= 0 ? process.argv[storeArg + 1] : 'file';
+  if (kind !== 'file' && kind !== 'zarafa') {
+    console.error('usage: npm run demo [-- --store file|zarafa]');
+    process.exit(2);
+  }
   const box = Sandbox.create('pam_mapi-demo-');
+  let db: PrivateMariaDB | undefined;
   let failed = false;
   try {
-    box.writeUsers(USERS);
-    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n`);
+    let section: string;
+    if (kind === 'zarafa') {
+      // A private MariaDB with Kopano's user tables, users stored the way Kopano stores them.
+      db = await PrivateMariaDB.start();
+      await createKopanoDatabase(db, 'kopano');
+      for (const u of USERS) {
+        await insertKopanoUser(db, 'kopano', { login: u.login, password: u.password, enabled: u.enabled, disabled: u.disabled, objectclass: u.locked ? 'NONACTIVE_USER' : 'ACTIVE_USER' });
+      }
+      await db.createReader('kopano', 'demo-db-password', 'kopano');
+      section = `[store]\ntype = zarafa\nsocket = ${db.socketPath}\nuser = kopano\npassword = demo-db-password\ndatabase = kopano\n`;
+    } else {
+      box.writeUsers(USERS);
+      section = `[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n`;
+    }
+    const config = box.writeConfig(section);
     // /etc/pam.d/smtp and /etc/pam.d/imap as the original pam_mapi documented them.
     box.service('smtp', [
       `auth    required {module} try_first_pass ${box.workerArg}`,
@@ -79,10 +101,14 @@ async function main(): Promise<void> {
     rows.push({ user: 'alice', service: 'smtp', password: 'right (worker stopped)', auth: downName, account: '-', expect: downName === 'PAM_AUTHINFO_UNAVAIL' ? 'as expected' : 'EXPECTED PAM_AUTHINFO_UNAVAIL' });
 
     printTable(rows);
-    console.log(`\nusers file: ${box.dir}/users   pam.d: ${box.pamDir}   module: build/Release/pam_mapi.so`);
+    console.log(kind === 'zarafa'
+      ? `\nstore: zarafa, Kopano's tables in a private MariaDB (${db?.socketPath}); dave is a non-active user`
+      : `\nstore: file ${box.dir}/users (dave's hash starts with "!": locked)`);
+    console.log(`pam.d: ${box.pamDir}   module: build/Release/pam_mapi.so`);
     console.log('stanzas:  smtp = try_first_pass;  imap = try_first_pass service=imap (imap is off by default, as in Kopano)');
   } finally {
     await box.cleanup();
+    await db?.destroy();
   }
   if (failed) {
     console.error('\ndemo: some outcomes were not as expected');

@@ -10,6 +10,7 @@ import { checkTrustedFile } from '../config/permissions';
 import { KOPANO_DEFAULT_DISABLED } from './features';
 import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from './store';
 import { isZarafaHash, verifyZarafaHash } from './zarafa-hash';
+import { foldLogin } from './login';
 
 export const DEFAULT_USERS_FILE = '/etc/pam_mapi/users';
 const RECHECK_MS = 1000;
@@ -43,7 +44,7 @@ export function parseUsersFile(text: string, path: string): Map<string, FileEntr
     const locked = hashField.startsWith('!');
     const hash = locked ? hashField.slice(1) : hashField;
     if (!isZarafaHash(hash)) throw new ConfigError(`${where}: the password is not a Zarafa salted MD5 value (40 hex digits; make one with pam-mapi hash)`);
-    const key = login.toLowerCase();
+    const key = foldLogin(login);
     if (users.has(key)) throw new ConfigError(`${where}: login "${login}" appears twice (logins match without regard to case)`);
     const list = (s: string): string[] => s.split(/[\s,]+/).filter((f) => f !== '');
     users.set(key, {
@@ -90,7 +91,7 @@ export class FileStore implements Store {
       this.reload(false);
     }
     if (this.loadError !== null) throw new StoreUnavailableError(this.loadError);
-    return this.users.get(login.toLowerCase());
+    return this.users.get(foldLogin(login));
   }
 
   /** At start a bad file is a config error; later, the last good contents keep serving. */

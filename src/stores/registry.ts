@@ -2,9 +2,13 @@
 import { SectionReader } from '../config/section';
 import { FileStore, FileStoreSettings, parseFileStoreSettings } from './file-store';
 import { Store } from './store';
-import { Logger } from '../log/logger';
+import { StoreContext } from './context';
+import { parseZarafaSettings, ZarafaSettings } from './zarafa/settings';
+import { ZarafaStore } from './zarafa/zarafa-store';
 
-export type StoreDefinition = { name: string; type: 'file'; settings: FileStoreSettings };
+export type StoreDefinition =
+  | { name: string; type: 'file'; settings: FileStoreSettings }
+  | { name: string; type: 'zarafa'; settings: ZarafaSettings };
 
 const TYPES = ['file', 'zarafa', 'ldap'] as const;
 
@@ -15,6 +19,9 @@ export function parseStoreSection(r: SectionReader, name: string): StoreDefiniti
     case 'file':
       def = { name, type, settings: parseFileStoreSettings(r) };
       break;
+    case 'zarafa':
+      def = { name, type, settings: parseZarafaSettings(r) };
+      break;
     default:
       r.fail('type', `the ${type} store is not available in this version of pam_mapi`);
   }
@@ -22,9 +29,11 @@ export function parseStoreSection(r: SectionReader, name: string): StoreDefiniti
   return def;
 }
 
-export function openStore(def: StoreDefinition, logger: Logger): Store {
+export function openStore(def: StoreDefinition, ctx: StoreContext): Store {
   switch (def.type) {
     case 'file':
-      return new FileStore(def.settings, (message) => logger.log('error', 'store.reload_failed', { store: def.name || 'default', message }));
+      return new FileStore(def.settings, (message) => ctx.log('error', 'store.reload_failed', { message }));
+    case 'zarafa':
+      return new ZarafaStore(def.settings, ctx);
   }
 }

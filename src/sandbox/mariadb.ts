@@ -1,0 +1,113 @@
+// A private MariaDB for tests, the demo and benchmarks: its own datadir in a temp directory,
+// a Unix socket (and a loopback port when asked), stopped and removed afterwards.
+// Debian 12's mariadb-server; see shared/spec/test-servers.md for the flags' reasons.
+import { ChildProcess, execFile, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { promisify } from 'util';
+import mysql, { Connection } from 'mysql2/promise';
+
+const run = promisify(execFile);
+const SMALL = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M'];
+
+export class PrivateMariaDB {
+  private child: ChildProcess | null = null;
+  private admin: Connection | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number | null,
+  ) {}
+
+  get socketPath(): string {
+    return path.join(this.dir, 'mysqld.sock');
+  }
+
+  get datadir(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  /** Creates the datadir and starts the server. port: also listen on 127.0.0.1:port. */
+  static async start(opts: { port?: number } = {}): Promise<PrivateMariaDB> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-mariadb-'));
+    const db = new PrivateMariaDB(dir, opts.port ?? null);
+    await run('mariadb-install-db', ['--no-defaults', `--datadir=${db.datadir}`, '--auth-root-authentication-method=normal',
+      '--skip-test-db', '--user=root', ...SMALL]);
+    await db.launch();
+    return db;
+  }
+
+  /** Starts mariadbd on the existing datadir (again, after stop()). */
+  async launch(): Promise<void> {
+    const net = this.port === null ? ['--skip-networking'] : [`--port=${this.port}`, '--bind-address=127.0.0.1'];
+    // --no-defaults must come first, or the system's my.cnf is read too.
+    this.child = spawn('mariadbd', ['--no-defaults', `--datadir=${this.datadir}`, `--socket=${this.socketPath}`, ...net,
+      '--user=root', `--pid-file=${path.join(this.dir, 'mysqld.pid')}`, `--log-error=${path.join(this.dir, 'error.log')}`,
+      '--skip-log-bin', '--max-connections=500', ...SMALL], { stdio: 'ignore' });
+    const until = Date.now() + 30000;
+    for (;;) {
+      try {
+        const c = await mysql.createConnection({ socketPath: this.socketPath, user: 'root' });
+        await c.end();
+        return;
+      } catch (e) {
+        if (this.child.exitCode !== null || Date.now() > until) {
+          throw new Error(`mariadbd did not start: ${(e as Error).message}\n${this.errorLog()}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  errorLog(): string {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Runs SQL as root (several statements allowed). */
+  async sql(statement: string, params: unknown[] = []): Promise<unknown> {
+    if (this.admin === null) this.admin = await mysql.createConnection({ socketPath: this.socketPath, user: 'root', multipleStatements: true, charset: 'utf8mb4' });
+    const [rows] = await this.admin.query(statement, params);
+    return rows;
+  }
+
+  /** Creates a user that may read `database`, reachable over the socket and loopback TCP. */
+  async createReader(user: string, password: string, database: string): Promise<void> {
+    for (const host of ['localhost', '127.0.0.1']) {
+      await this.sql(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [user, host, password]);
+      await this.sql(`GRANT SELECT ON \`${database}\`.* TO ?@?`, [user, host]);
+    }
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Stops the server, keeping its datadir for launch(). */
+  async stop(): Promise<void> {
+    await this.admin?.end().catch(() => undefined);
+    this.admin = null;
+    const child = this.child;
+    if (child === null || child.exitCode !== null) return;
+    child.kill('SIGCONT');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await exited;
+    clearTimeout(timer);
+    this.child = null;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

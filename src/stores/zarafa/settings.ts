@@ -1,0 +1,77 @@
+// The `type = zarafa` section, merged with the Kopano/Zarafa server.cfg it may name.
+// Keys in pam_mapi.conf win over server.cfg; server.cfg wins over Kopano's own defaults.
+import fs from 'fs';
+import { ConfigError } from '../../config/errors';
+import { checkTrustedFile } from '../../config/permissions';
+import { SectionReader } from '../../config/section';
+import { KOPANO_DEFAULT_DISABLED } from '../features';
+import { readServerCfg } from './server-cfg';
+
+/** Debian's MariaDB and MySQL socket. */
+export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
+
+/** One database server to try, in order. */
+export type Endpoint = { kind: 'socket'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export interface ZarafaSettings {
+  endpoints: Endpoint[];
+  user: string;
+  password: string;
+  database: string;
+  disabledFeatures: string[];
+  poolSize: number;
+  sslCa: string | null;
+}
+
+function parseHost(r: SectionReader, key: string, spec: string, defaultPort: number): Endpoint {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::([0-9]+))?$/.exec(spec);
+  if (m === null) r.fail(key, `"${spec}" is not a host or host:port`);
+  const host = m[1].replace(/^\[|\]$/g, '');
+  // As libmysqlclient (and so Kopano) does: "localhost" without a port means the local socket.
+  if (host === 'localhost' && m[2] === undefined && fs.existsSync(DEFAULT_MYSQL_SOCKET)) return { kind: 'socket', path: DEFAULT_MYSQL_SOCKET };
+  return { kind: 'tcp', host, port: m[2] === undefined ? defaultPort : Number(m[2]) };
+}
+
+export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
+  const cfgFile = r.optional('server_cfg');
+  const cfg = cfgFile === undefined ? undefined : readServerCfg(cfgFile);
+  const fromCfg = (key: string): string | undefined => {
+    const v = cfg?.values.get(key);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  if (cfg !== undefined) {
+    const plugin = fromCfg('user_plugin') ?? 'db';
+    if (plugin !== 'db') {
+      throw new ConfigError(`${cfg.file}: user_plugin = ${plugin}: this host keeps its users in "${plugin}", not in the database; use a type = ldap store for a directory`);
+    }
+  }
+
+  const port = r.has('port') ? r.integer('port', 3306, 1, 65535) : Number(fromCfg('mysql_port') ?? 3306);
+  const sockets = (r.optional('socket') ?? fromCfg('mysql_socket'))?.split(/\s+/) ?? [];
+  const hosts = (r.optional('host') ?? fromCfg('mysql_host') ?? 'localhost').split(/\s+/);
+  const endpoints: Endpoint[] = sockets.length > 0
+    ? sockets.map((path) => ({ kind: 'socket', path }))
+    : hosts.map((h) => parseHost(r, 'host', h, port));
+
+  let password = r.optional('password');
+  const passwordFile = r.optional('password_file');
+  if (password !== undefined && passwordFile !== undefined) r.fail('password_file', 'give either password or password_file, not both');
+  if (passwordFile !== undefined) {
+    checkTrustedFile(passwordFile, true, 'password file');
+    password = fs.readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+  }
+  password ??= fromCfg('mysql_password') ?? '';
+
+  const sslCa = r.optional('ssl_ca') ?? null;
+  if (sslCa !== null && !fs.existsSync(sslCa)) r.fail('ssl_ca', `${sslCa} does not exist`);
+  const cfgDisabled = cfg?.values.get('disabled_features');
+  return {
+    endpoints,
+    user: r.optional('user') ?? fromCfg('mysql_user') ?? 'root',
+    password,
+    database: r.optional('database') ?? fromCfg('mysql_database') ?? 'kopano',
+    disabledFeatures: r.list('disabled_features', cfgDisabled !== undefined ? cfgDisabled.split(/\s+/).filter((s) => s !== '') : KOPANO_DEFAULT_DISABLED),
+    poolSize: r.integer('pool_size', 4, 1, 256),
+    sslCa,
+  };
+}
