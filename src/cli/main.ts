@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// pam-mapi: the administrator's tool. Commands: check, hash (doctor follows).
+import { checkCommand } from './check';
+import { hashCommand } from './hash';
+
+const USAGE = `usage: pam-mapi COMMAND ...
+  check USER [--service FEATURE] [--store NAME] [--pam PAMSERVICE] [--pam-dir DIR]
+        asks for the password and runs it through pam_mapi.so; exit 0 only on success
+  hash  reads a password and prints its Zarafa/Kopano salted-MD5 value
+`;
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'check':
+      return checkCommand(rest);
+    case 'hash':
+      return hashCommand(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`pam-mapi: unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`pam-mapi: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});
