@@ -7,6 +7,7 @@ import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
 import mysql, { Connection } from 'mysql2/promise';
+import { TestPki } from './test-ca';
 
 const run = promisify(execFile);
 const SMALL = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M'];
@@ -18,6 +19,7 @@ export class PrivateMariaDB {
   private constructor(
     readonly dir: string,
     readonly port: number | null,
+    private readonly tls: TestPki | null,
   ) {}
 
   get socketPath(): string {
@@ -29,9 +31,9 @@ export class PrivateMariaDB {
   }
 
   /** Creates the datadir and starts the server. port: also listen on 127.0.0.1:port. */
-  static async start(opts: { port?: number } = {}): Promise<PrivateMariaDB> {
+  static async start(opts: { port?: number; tls?: TestPki } = {}): Promise<PrivateMariaDB> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-mariadb-'));
-    const db = new PrivateMariaDB(dir, opts.port ?? null);
+    const db = new PrivateMariaDB(dir, opts.port ?? null, opts.tls ?? null);
     await run('mariadb-install-db', ['--no-defaults', `--datadir=${db.datadir}`, '--auth-root-authentication-method=normal',
       '--skip-test-db', '--user=root', ...SMALL]);
     await db.launch();
@@ -41,10 +43,11 @@ export class PrivateMariaDB {
   /** Starts mariadbd on the existing datadir (again, after stop()). */
   async launch(): Promise<void> {
     const net = this.port === null ? ['--skip-networking'] : [`--port=${this.port}`, '--bind-address=127.0.0.1'];
+    const tls = this.tls === null ? [] : [`--ssl-ca=${this.tls.caCert}`, `--ssl-cert=${this.tls.serverCert}`, `--ssl-key=${this.tls.serverKey}`];
     // --no-defaults must come first, or the system's my.cnf is read too.
     this.child = spawn('mariadbd', ['--no-defaults', `--datadir=${this.datadir}`, `--socket=${this.socketPath}`, ...net,
       '--user=root', `--pid-file=${path.join(this.dir, 'mysqld.pid')}`, `--log-error=${path.join(this.dir, 'error.log')}`,
-      '--skip-log-bin', '--max-connections=500', ...SMALL], { stdio: 'ignore' });
+      '--skip-log-bin', '--skip-name-resolve', '--max-connections=500', ...tls, ...SMALL], { stdio: 'ignore' });
     const until = Date.now() + 30000;
     for (;;) {
       try {
@@ -75,10 +78,11 @@ export class PrivateMariaDB {
     return rows;
   }
 
-  /** Creates a user that may read `database`, reachable over the socket and loopback TCP. */
-  async createReader(user: string, password: string, database: string): Promise<void> {
+  /** Creates a user that may read `database`, reachable over the socket and loopback TCP
+   * (over TCP only with TLS when requireTls). */
+  async createReader(user: string, password: string, database: string, requireTls = false): Promise<void> {
     for (const host of ['localhost', '127.0.0.1']) {
-      await this.sql(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [user, host, password]);
+      await this.sql(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?${requireTls && host !== 'localhost' ? ' REQUIRE SSL' : ''}`, [user, host, password]);
       await this.sql(`GRANT SELECT ON \`${database}\`.* TO ?@?`, [user, host]);
     }
   }
