@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# npm run install:system -- installs pam_mapi on this machine (root), or into a staging root:
+#   DESTDIR=/tmp/stage PREFIX=/usr npm run install:system
+# Puts pam_mapi.so in the system's PAM module directory (where pam_unix.so is), the worker and
+# CLI under $PREFIX/lib/pam_mapi with pam-mapi-worker and pam-mapi on PATH, the man pages,
+# the systemd units, and /etc/pam_mapi.conf (mode 0600) unless one exists. Every file it
+# writes is listed in $PREFIX/lib/pam_mapi/installed-files for uninstall-system.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr/local}
+NODE=${NODE:-$(command -v node)}
+
+[ -f build/Release/pam_mapi.so ] && [ -f dist/src/worker/main.js ] || { echo "install-system: build first: npm run build" >&2; exit 1; }
+if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then echo "install-system: run as root (or give DESTDIR)" >&2; exit 1; fi
+
+# The PAM module directory, found where this system keeps pam_unix.so (Debian multiarch
+# /lib/<triplet>/security or /usr/lib/<triplet>/security, RHEL /usr/lib64/security).
+pamdir=${PAM_MODULE_DIR:-}
+if [ -z "$pamdir" ]; then
+  for d in /lib/*/security /usr/lib/*/security /usr/lib64/security /lib64/security /lib/security /usr/lib/security; do
+    if [ -f "$d/pam_unix.so" ]; then pamdir=$d; break; fi
+  done
+fi
+[ -n "$pamdir" ] || { echo "install-system: cannot find the PAM module directory (no pam_unix.so); set PAM_MODULE_DIR" >&2; exit 1; }
+
+libdir=$PREFIX/lib/pam_mapi
+unitdir=${SYSTEMD_UNIT_DIR:-$PREFIX/lib/systemd/system}
+[ "$PREFIX" = /usr ] && unitdir=${SYSTEMD_UNIT_DIR:-/lib/systemd/system}
+mandir=$PREFIX/share/man
+manifest=$DESTDIR$libdir/installed-files
+mkdir -p "$DESTDIR$libdir"
+: > "$manifest.new"
+
+put() { # put MODE SOURCE TARGET: install one file and record it
+  install -D -m "$1" "$2" "$DESTDIR$3"
+  echo "$3" >> "$manifest.new"
+}
+
+put 0644 build/Release/pam_mapi.so "$pamdir/pam_mapi.so"
+put 0644 build/Release/pam_client.node "$libdir/build/Release/pam_client.node"
+put 0644 package.json "$libdir/package.json"
+while IFS= read -r f; do
+  mode=0644; case "$f" in dist/src/worker/main.js|dist/src/cli/main.js) mode=0755;; esac
+  put $mode "$f" "$libdir/$f"
+done < <(find dist/src -type f -name '*.js' -o -type f -name '*.json' | sort)
+# The production dependencies only, as npm resolved them here (no network needed).
+while IFS= read -r dep; do
+  rel=${dep#"$PWD/"}
+  [ "$rel" = "$PWD" ] && continue
+  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -name '*.md' ! -name '*.ts' | sort)
+done < <(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2)
+
+mkdir -p "$DESTDIR$PREFIX/sbin" "$DESTDIR$PREFIX/bin"
+ln -sfn "$libdir/dist/src/worker/main.js" "$DESTDIR$PREFIX/sbin/pam-mapi-worker"; echo "$PREFIX/sbin/pam-mapi-worker" >> "$manifest.new"
+ln -sfn "$libdir/dist/src/cli/main.js" "$DESTDIR$PREFIX/bin/pam-mapi"; echo "$PREFIX/bin/pam-mapi" >> "$manifest.new"
+
+for page in man/*.[1-8]; do
+  section=${page##*.}
+  put 0644 "$page" "$mandir/man$section/$(basename "$page")"
+done
+
+for unit in scripts/systemd/*; do
+  tmp=$(mktemp)
+  sed -e "s#@NODE@#$NODE#g" -e "s#@LIBDIR@#$libdir#g" -e "s#@SYSCONFDIR@#${SYSCONFDIR:-/etc}#g" "$unit" > "$tmp"
+  put 0644 "$tmp" "$unitdir/$(basename "$unit")"
+  rm -f "$tmp"
+done
+
+for ex in pam.d-examples/*; do put 0644 "$ex" "$PREFIX/share/doc/pam_mapi/pam.d-examples/$(basename "$ex")"; done
+
+# The config: a sample, never over an existing one; recorded with its checksum so uninstall
+# removes it only while nobody has changed it.
+conf=${SYSCONFDIR:-/etc}/pam_mapi.conf
+if [ -e "$DESTDIR$conf" ]; then
+  echo "install-system: keeping the existing $conf"
+else
+  install -D -m 0600 scripts/pam_mapi.conf.sample "$DESTDIR$conf"
+  echo "$conf sha256=$(sha256sum "$DESTDIR$conf" | cut -d' ' -f1)" >> "$manifest.new"
+fi
+echo "$libdir/installed-files" >> "$manifest.new"
+mv "$manifest.new" "$manifest"
+
+if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl daemon-reload || true
+fi
+echo "pam_mapi installed: module $pamdir/pam_mapi.so, worker $PREFIX/sbin/pam-mapi-worker, CLI $PREFIX/bin/pam-mapi${DESTDIR:+ (under $DESTDIR)}"
+echo "next: edit /etc/pam_mapi.conf, systemctl enable --now pam-mapi-worker.socket, then pam-mapi check USER"

@@ -1,0 +1,77 @@
+// npm run install:system / uninstall:system into a staging root (DESTDIR), as a packager would.
+import { execFileSync, spawnSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { REPO_ROOT } from '../../src/sandbox/sandbox';
+
+const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-stage-'));
+const env = { ...process.env, DESTDIR: stage, PREFIX: '/usr' };
+const sh = (script: string, extra: Record<string, string> = {}): string =>
+  execFileSync('bash', [path.join(REPO_ROOT, 'scripts', script)], { env: { ...env, ...extra }, encoding: 'utf8' });
+const mode = (p: string): number => fs.statSync(path.join(stage, p)).mode & 0o777;
+// Where this system keeps its PAM modules, found the way the installer finds it.
+const pamDir = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/usr/lib64/security'].find((d) => fs.existsSync(path.join(d, 'pam_unix.so')));
+
+afterAll(() => fs.rmSync(stage, { recursive: true, force: true }));
+
+test('the staged layout: module, worker, CLI, config, man pages, units', () => {
+  fs.mkdirSync(path.join(stage, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(stage, 'etc/unrelated'), 'keep me');
+  sh('install-system.sh');
+  expect(pamDir).toBeDefined();
+  expect(mode(`${pamDir}/pam_mapi.so`)).toBe(0o644);
+  expect(fs.readlinkSync(path.join(stage, 'usr/sbin/pam-mapi-worker'))).toBe('/usr/lib/pam_mapi/dist/src/worker/main.js');
+  expect(fs.readlinkSync(path.join(stage, 'usr/bin/pam-mapi'))).toBe('/usr/lib/pam_mapi/dist/src/cli/main.js');
+  expect(mode('usr/lib/pam_mapi/dist/src/worker/main.js')).toBe(0o755);
+  expect(mode('etc/pam_mapi.conf')).toBe(0o600);
+  for (const page of ['man8/pam_mapi.8']) expect(fs.existsSync(path.join(stage, 'usr/share/man', page))).toBe(true);
+  const service = fs.readFileSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.service'), 'utf8');
+  expect(service).toContain(`ExecStart=${process.execPath} /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
+  expect(fs.readFileSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.socket'), 'utf8')).toContain('ListenStream=/run/pam_mapi/worker.sock');
+  // The staged programs run from the staged tree with only the production dependencies.
+  const hash = spawnSync(process.execPath, [path.join(stage, 'usr/lib/pam_mapi/dist/src/cli/main.js'), 'hash'], { input: 'pw\n', encoding: 'utf8' });
+  expect(hash.stdout).toMatch(/^[0-9a-f]{40}\n$/);
+  expect(fs.existsSync(path.join(stage, 'usr/lib/pam_mapi/node_modules/jest'))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'usr/lib/pam_mapi/node_modules/mysql2'))).toBe(true);
+});
+
+test('an existing config is never overwritten', () => {
+  fs.writeFileSync(path.join(stage, 'etc/pam_mapi.conf'), '[store]\ntype = file\n');
+  expect(sh('install-system.sh')).toContain('keeping the existing');
+  expect(fs.readFileSync(path.join(stage, 'etc/pam_mapi.conf'), 'utf8')).toBe('[store]\ntype = file\n');
+});
+
+test('uninstall removes what install put there, keeps a changed config and everything else', () => {
+  sh('uninstall-system.sh');
+  expect(fs.existsSync(path.join(stage, `${pamDir}/pam_mapi.so`))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'usr/lib/pam_mapi'))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'usr/bin/pam-mapi'))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.service'))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'usr/share/man/man8/pam_mapi.8'))).toBe(false);
+  expect(fs.readFileSync(path.join(stage, 'etc/unrelated'), 'utf8')).toBe('keep me');
+  expect(fs.existsSync(path.join(stage, 'etc/pam_mapi.conf'))).toBe(true);
+});
+
+test('an unchanged sample config goes with the uninstall', () => {
+  fs.rmSync(path.join(stage, 'etc/pam_mapi.conf'));
+  sh('install-system.sh');
+  expect(fs.existsSync(path.join(stage, 'etc/pam_mapi.conf'))).toBe(true);
+  sh('uninstall-system.sh');
+  expect(fs.existsSync(path.join(stage, 'etc/pam_mapi.conf'))).toBe(false);
+});
+
+test('the systemd units pass systemd-analyze verify', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-units-'));
+  try {
+    // Installed to real paths under a temp prefix, so every path in the units exists.
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts/install-system.sh')], {
+      env: { ...process.env, DESTDIR: '', PREFIX: `${root}/usr`, PAM_MODULE_DIR: `${root}/security`, SYSTEMD_UNIT_DIR: `${root}/units`, SYSCONFDIR: `${root}/etc` },
+    });
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', `${root}/units/pam-mapi-worker.socket`, `${root}/units/pam-mapi-worker.service`], { encoding: 'utf8' });
+    expect(r.stderr + r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
