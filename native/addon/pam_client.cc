@@ -14,6 +14,7 @@
 
 #include <security/pam_appl.h>
 
+#include <dlfcn.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -625,10 +626,41 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Module check: does a PAM module load the way libpam loads it, and export the PAM entry points?
+// For `pam-mapi doctor`. The handle is closed again; nothing of the module runs.
+
+Napi::Value CheckModule(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(env, "checkModule: path must be a string");
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Object o = Napi::Object::New(env);
+  dlerror();
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    o.Set("loaded", false);
+    o.Set("error", why != nullptr ? why : "dlopen failed");
+    return o;
+  }
+  Napi::Array missing = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (const char* sym : {"pam_sm_authenticate", "pam_sm_acct_mgmt", "pam_sm_setcred"}) {
+    if (dlsym(handle, sym) == nullptr) missing.Set(n++, sym);
+  }
+  dlclose(handle);
+  o.Set("loaded", true);
+  o.Set("missing", missing);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runTransaction", Napi::Function::New(env, RunTransaction, "runTransaction"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
+  exports.Set("checkModule", Napi::Function::New(env, CheckModule, "checkModule"));
   Napi::Object codes = Napi::Object::New(env);
   for (const CodeEntry& c : kCodes) codes.Set(c.name, Napi::Number::New(env, c.value));
   exports.Set("codes", codes);

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// pam-mapi: the administrator's tool. Commands: check, hash (doctor follows).
+// pam-mapi: the administrator's tool. Commands: check, hash, doctor.
 import { checkCommand } from './check';
+import { doctorCommand } from './doctor';
 import { hashCommand } from './hash';
 
 const USAGE = `usage: pam-mapi COMMAND ...
   check USER [--service FEATURE] [--store NAME] [--pam PAMSERVICE] [--pam-dir DIR]
         asks for the password and runs it through pam_mapi.so; exit 0 only on success
   hash  reads a password and prints its Zarafa/Kopano salted-MD5 value
+  doctor [--json] [--root DIR]   checks config, worker, stores, module and /etc/pam.d
+  doctor --save-baseline | --restore SERVICE
 `;
 
 async function main(): Promise<number> {
@@ -16,6 +19,8 @@ async function main(): Promise<number> {
       return checkCommand(rest);
     case 'hash':
       return hashCommand(rest);
+    case 'doctor':
+      return doctorCommand(rest);
     case undefined:
     case '--help':
     case '-h':

@@ -135,8 +135,13 @@ export interface PeerCredentials {
 interface PamClientAddon {
   runTransaction(options: PamTransactionOptions): Promise<PamTransactionResult>;
   peerCredentials(fd: number): PeerCredentials;
+  checkModule(path: string): ModuleCheck;
   codes: Record<string, number>;
 }
+
+/** Whether a PAM module loads (dlopen with RTLD_NOW, as libpam does) and which of the three
+ * PAM entry points it lacks. */
+export type ModuleCheck = { loaded: true; missing: string[] } | { loaded: false; error: string };
 
 /** Absolute path of the compiled addon, from dist/src/pam/client.js up to the repo root. */
 export const addonPath: string = path.resolve(__dirname, '../../../build/Release/pam_client.node');
@@ -165,4 +170,8 @@ export const pamCodes: Readonly<Record<string, number>> = Object.freeze({ ...add
  */
 export function peerCredentials(fd: number): PeerCredentials {
   return addon.peerCredentials(fd);
+}
+
+export function checkModule(path: string): ModuleCheck {
+  return addon.checkModule(path);
 }

@@ -6,6 +6,8 @@
 import net from 'net';
 import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
 import { Logger, StderrLogger } from '../log/logger';
+import { reportPamDrift } from '../doctor/pamd-watch';
+import { SystemRoot } from '../doctor/root';
 import { storeContext } from '../stores/context';
 import { openStore } from '../stores/registry';
 import { Store } from '../stores/store';
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
     process.exit(1);
   }
+  reportPamDrift(new SystemRoot(), logger);
   logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });
 
   process.on('SIGHUP', () => {

@@ -1,0 +1,167 @@
+// The doctor's checks. Each returns rows of OK / WARN / FAIL with, for every problem, the
+// command or edit that fixes it.
+import fs from 'fs';
+import path from 'path';
+import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { checkModule } from '../pam/client';
+import { probeWorker, PROBE_USER } from '../protocol/probe';
+import { storeContext } from '../stores/context';
+import { openStore } from '../stores/registry';
+import { withDeadline } from '../worker/deadline';
+import { parseModuleOptions } from '../worker/options';
+import { Logger } from '../log/logger';
+import { loadBaseline, sha256 } from './baseline';
+import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
+import { SystemRoot } from './root';
+
+export type Status = 'OK' | 'WARN' | 'FAIL';
+
+export interface Row {
+  check: string;
+  status: Status;
+  detail: string;
+  fix?: string;
+}
+
+const ok = (check: string, detail: string): Row => ({ check, status: 'OK', detail });
+const warn = (check: string, detail: string, fix: string): Row => ({ check, status: 'WARN', detail, fix });
+const fail = (check: string, detail: string, fix: string): Row => ({ check, status: 'FAIL', detail, fix });
+
+export function checkConfig(root: SystemRoot, file: string): { rows: Row[]; config: Config | null } {
+  const p = root.path(file);
+  if (!fs.existsSync(p) && file === DEFAULT_CONFIG_PATH) {
+    return { rows: [warn('config', `${p} does not exist: the worker uses its defaults (a file store at /etc/pam_mapi/users)`, `create ${file}; see pam_mapi.conf(5)`)], config: loadConfig(p, { optional: true }) };
+  }
+  try {
+    const config = loadConfig(p);
+    const stores = [...config.stores.entries()].map(([n, d]) => `${n || 'default'} (${d.type})`).join(', ');
+    return { rows: [ok('config', `${p}: parsed; stores: ${stores}`)], config };
+  } catch (e) {
+    const message = (e as Error).message;
+    const fix = /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
+    return { rows: [fail('config', message, fix)], config: null };
+  }
+}
+
+export async function checkWorker(config: Config, socketOverride?: string): Promise<Row[]> {
+  // Paths named in the config are real paths, also under a test root.
+  const socket = socketOverride ?? config.worker.socket;
+  const rows: Row[] = [];
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(socket);
+  } catch {
+    return [fail('worker', `no socket at ${socket}: the worker is not running, every login gets PAM_AUTHINFO_UNAVAIL`, 'systemctl enable --now pam-mapi-worker.socket (or start pam-mapi-worker)')];
+  }
+  if (!st.isSocket()) return [fail('worker', `${socket} is not a socket`, `remove ${socket} and restart pam-mapi-worker`)];
+  if (st.uid !== 0) rows.push(fail('worker socket', `${socket} is owned by uid ${st.uid}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; the worker (or systemd) must create it as root`));
+  const mode = st.mode & 0o777;
+  if (mode !== config.worker.socketMode) {
+    rows.push(warn('worker socket', `${socket} has mode ${mode.toString(8).padStart(4, '0')}, the config says ${config.worker.socketMode.toString(8).padStart(4, '0')}`, 'make SocketMode= in pam-mapi-worker.socket and socket_mode in pam_mapi.conf agree'));
+  } else if (st.uid === 0) {
+    rows.push(ok('worker socket', `${socket}: root's, mode ${mode.toString(8).padStart(4, '0')}`));
+  }
+  const answer = await probeWorker(socket, config.worker.storeTimeoutMs + 2000);
+  if (answer.kind === 'unreachable') rows.push(fail('worker', `${socket}: ${answer.message}`, 'systemctl restart pam-mapi-worker (and see journalctl -u pam-mapi-worker)'));
+  else if (answer.kind === 'error') rows.push(fail('worker', `the worker refused the probe: ${answer.text} (${answer.code})`, answer.code === 'PEER_REFUSED' ? 'run pam-mapi doctor as root, or add this uid to allowed_uids' : 'upgrade pam_mapi.so and pam-mapi-worker together'));
+  else if (answer.result.startsWith('AUTHINFO_UNAVAIL')) rows.push(fail('worker', `the worker answers but cannot decide: ${answer.result}`, 'see the store rows below and journalctl -u pam-mapi-worker'));
+  else rows.push(ok('worker', `answers on ${socket} in ${answer.ms.toFixed(1)} ms (probe user: ${answer.result})`));
+  return rows;
+}
+
+export async function checkStores(config: Config): Promise<Row[]> {
+  const rows: Row[] = [];
+  const errors: string[] = [];
+  const logger: Logger = { log: (level, event, fields) => { if (level === 'error' || level === 'warning') errors.push(`${event} ${JSON.stringify(fields)}`); } };
+  for (const [name, def] of config.stores) {
+    const label = `store ${name || 'default'} (${def.type})`;
+    const started = process.hrtime.bigint();
+    try {
+      const store = openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs));
+      try {
+        await withDeadline(config.worker.storeTimeoutMs, (signal) => store.lookup(PROBE_USER, signal));
+      } finally {
+        await store.close();
+      }
+      rows.push(ok(label, `answered a lookup in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`));
+    } catch (e) {
+      rows.push(fail(label, (e as Error).message, def.type === 'zarafa' ? 'check the database host, user, password and grants (GRANT SELECT ON kopano.* ...)' : def.type === 'file' ? 'check the users file path and its format' : 'check the directory URI, bind DN and password'));
+    }
+  }
+  return rows;
+}
+
+export function checkModuleInstalled(root: SystemRoot): Row[] {
+  const candidates = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/usr/lib64/security', '/lib64/security', '/lib/security', '/usr/lib/security'].map((d) => root.path(d));
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'pam_unix.so')));
+  if (dir === undefined) return [warn('module', 'no PAM module directory found (no pam_unix.so)', 'set the root right or install libpam-modules')];
+  const file = path.join(dir, 'pam_mapi.so');
+  if (!fs.existsSync(file)) return [fail('module', `${file} is missing: every stanza naming pam_mapi.so fails to load`, 'npm run install:system (or reinstall the package)')];
+  const r = checkModule(file);
+  if (!r.loaded) return [fail('module', `${file} does not load: ${r.error}`, 'reinstall pam_mapi.so built for this system')];
+  if (r.missing.length > 0) return [fail('module', `${file} lacks ${r.missing.join(', ')}`, 'reinstall pam_mapi.so')];
+  return [ok('module', `${file} loads and exports the PAM entry points`)];
+}
+
+/** What is wrong with one pam_mapi line, knowing what comes before it in its file. */
+function checkLine(f: PamFile, line: PamLine, config: Config | null): Row[] {
+  const where = `pam.d/${f.service}:${line.lineNo}`;
+  const rows: Row[] = [];
+  const o = parseModuleOptions(line.args);
+  const edit = `edit ${f.path} line ${line.lineNo}`;
+  for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, `${edit}: remove "${u}"; see pam_mapi(8)`));
+  for (const i of o.invalid) rows.push(warn(where, `invalid value "${i}" (ignored)`, edit));
+  for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${'imap pop3 mobile outlook webapp'}`));
+  if (config !== null && !config.stores.has(o.store)) rows.push(fail(where, `store=${o.store}: no [store.${o.store}] in ${config.file}`, `${edit}, or add [store.${o.store}]`));
+  if (o.legacySocket !== null && /^(file:|\/)/.test(o.legacySocket)) {
+    rows.push(warn(where, `socket=${o.legacySocket} points at a Unix socket: the original pam_mapi then let everyone in as root (an open relay); pam_mapi ignores it`, `${edit}: remove socket=`));
+  }
+  if (line.type === 'auth') {
+    const before = f.lines.filter((l) => l.type === 'auth' && l.lineNo < line.lineNo);
+    if (o.useFirstPass && before.length === 0 && f.includes.length === 0) {
+      rows.push(fail(where, 'use_first_pass on the first auth module: no earlier module obtains a password, so this line always fails', `${edit}: use try_first_pass`));
+    }
+    for (const b of before) {
+      const mod = path.basename(b.module);
+      if (mod === 'pam_deny.so' && (b.control === 'required' || b.control === 'requisite')) {
+        rows.push(fail(where, `pam_deny.so (${b.control}) at line ${b.lineNo} comes first: this stack can never succeed`, `edit ${f.path}: remove or move line ${b.lineNo}`));
+      }
+      if (mod === 'pam_permit.so' && b.control === 'sufficient') {
+        rows.push(fail(where, `pam_permit.so (sufficient) at line ${b.lineNo} lets everyone in before pam_mapi runs`, `edit ${f.path}: remove line ${b.lineNo}`));
+      }
+    }
+  }
+  if (rows.length === 0) rows.push(ok(where, `${line.type} ${line.control} pam_mapi.so ${line.args.join(' ')}`.trim()));
+  return rows;
+}
+
+export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
+  const files = readPamDir(root.pamDir);
+  const users = files.filter(usesPamMapi);
+  const rows: Row[] = [];
+  for (const f of users) for (const l of f.lines.filter((x) => isPamMapi(x.module))) rows.push(...checkLine(f, l, config));
+
+  const baseline = loadBaseline(root);
+  if (baseline === null) {
+    if (users.length === 0) rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza (see /usr/share/doc/pam_mapi/pam.d-examples), then pam-mapi doctor --save-baseline'));
+    rows.push(warn('pam.d baseline', 'no baseline saved: a deleted or changed stanza cannot be noticed', 'pam-mapi doctor --save-baseline'));
+    return rows;
+  }
+  for (const [service, entry] of Object.entries(baseline.services)) {
+    const file = path.join(root.pamDir, service);
+    const check = `pam.d/${service}`;
+    if (!fs.existsSync(file)) {
+      rows.push(fail(check, `${file} is gone (it used pam_mapi when the baseline was saved, ${baseline.savedAt}): logins for ${service} no longer reach pam_mapi`, `pam-mapi doctor --restore ${service}`));
+      continue;
+    }
+    const bytes = fs.readFileSync(file);
+    if (sha256(bytes) === entry.sha256) continue;
+    const now = files.find((f) => f.service === service);
+    if (now === undefined || !usesPamMapi(now)) rows.push(fail(check, `${file} no longer uses pam_mapi (changed since ${baseline.savedAt})`, `pam-mapi doctor --restore ${service} (the current file is kept beside it)`));
+    else rows.push(warn(check, `${file} changed since the baseline (${baseline.savedAt})`, `if intended: pam-mapi doctor --save-baseline; if not: pam-mapi doctor --restore ${service}`));
+  }
+  if (users.length === 0 && Object.keys(baseline.services).length === 0) {
+    rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza, then pam-mapi doctor --save-baseline'));
+  }
+  return rows;
+}
