@@ -54,7 +54,7 @@ export function parseConfig(text: string, file: string): Config {
   const tree = ini.parse(text) as IniObject;
   const sections = new Map<string, RawSection>();
   for (const [name, value] of Object.entries(tree)) {
-    if (typeof value !== 'object') throw new ConfigError(`${file}: ${name}: key outside of any section`);
+    if (typeof value !== 'object' || value === null) throw new ConfigError(`${file}: ${name}: key outside of any section`);
     flatten(name, value, sections, file);
   }
   for (const name of sections.keys()) {
@@ -65,10 +65,16 @@ export function parseConfig(text: string, file: string): Config {
   const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
   const stores = new Map<string, StoreDefinition>();
   const defaultSection = sections.get('store');
-  stores.set('', parseStoreSection(new SectionReader(file, 'store', defaultSection ?? {}), ''));
+  const named = [...sections.keys()].filter((n) => n.startsWith('store.'));
+  // The embedded default (a file store) only when the config names no store at all; with only
+  // [store.NAME] sections, a stanza without store= has no store and fails closed.
+  if (defaultSection !== undefined || named.length === 0) {
+    stores.set('', parseStoreSection(new SectionReader(file, 'store', defaultSection ?? {}), ''));
+  }
   for (const [name, values] of sections) {
     if (!name.startsWith('store.')) continue;
     const storeName = name.slice('store.'.length);
+    if (storeName === 'default') throw new ConfigError(`${file}: [${name}]: "default" names the [store] section; give this store another name`);
     stores.set(storeName, parseStoreSection(new SectionReader(file, name, values), storeName));
   }
   return { file, worker, stores };
@@ -78,7 +84,8 @@ export function parseConfig(text: string, file: string): Config {
 function flatten(name: string, obj: IniObject, out: Map<string, RawSection>, file: string): void {
   const own: RawSection = {};
   for (const [key, value] of Object.entries(obj)) {
-    if (typeof value === 'object') flatten(`${name}.${key}`, value, out, file);
+    // ini turns true/false/null into literals; they are text here (a password may be "null").
+    if (typeof value === 'object' && value !== null) flatten(`${name}.${key}`, value, out, file);
     else own[key] = String(value);
   }
   if (Object.keys(own).length > 0 || !out.has(name)) out.set(name, own);
@@ -115,7 +122,8 @@ function refuseAmbiguousSecrets(text: string, file: string): void {
     if (m === null || !SECRET_KEYS.includes(m[1])) return;
     const value = m[2];
     if (/^["']/.test(value)) return;
-    if (/[^\s\\][;#]/.test(value)) {
+    // ini ends a value at the first unescaped ; or #, with or without a space before it.
+    if (/^[;#]\S/.test(value) || /[^\s\\][;#]/.test(value)) {
       throw new ConfigError(`${file}:${i + 1}: ${m[1]}: the value contains ";" or "#", which would start a comment; put the value in double quotes`);
     }
   });

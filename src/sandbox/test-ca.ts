@@ -14,13 +14,13 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
 
-/** Makes a CA named `name` in dir and a server certificate signed by it, valid for 127.0.0.1. */
-export function makeTestPki(dir: string, name = 'pam_mapi test CA'): TestPki {
+/** Makes a CA named `name` in dir and a server certificate signed by it, by default for 127.0.0.1. */
+export function makeTestPki(dir: string, name = 'pam_mapi test CA', subjectAltName = 'IP:127.0.0.1, DNS:localhost'): TestPki {
   fs.mkdirSync(dir, { recursive: true });
   const p = (f: string): string => path.join(dir, f);
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=${name}`], dir);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
-  fs.writeFileSync(p('san.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
+  fs.writeFileSync(p('san.ext'), `subjectAltName = ${subjectAltName}\nextendedKeyUsage = serverAuth\n`);
   openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'], dir);
   fs.chmodSync(p('server.key'), 0o644);
   return { caCert: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key') };

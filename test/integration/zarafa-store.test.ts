@@ -209,6 +209,13 @@ test('two database hosts: the second serves while the first is down, the first a
     await new Promise((r) => setTimeout(r, 2200)); // the down host is retried after 2 s
     expect(await where()).toBe('first');
     expect(w2.output).toMatch(new RegExp(`store.host_back .*host=127.0.0.1:${p1}`));
+    // A first host that hangs instead of refusing: the second still answers the same request.
+    first.pause();
+    try {
+      expect((await pamRun(box2, 'smtp', 'whereami', ['on-second'])).auth).toBe('PAM_SUCCESS');
+    } finally {
+      first.resume();
+    }
   } finally {
     await box2.cleanup();
     await first.destroy();

@@ -25,7 +25,7 @@ export interface ZarafaSettings {
 
 function parseHost(r: SectionReader, key: string, spec: string, defaultPort: number): Endpoint {
   const m = /^(\[[^\]]+\]|[^:]+)(?::([0-9]+))?$/.exec(spec);
-  if (m === null) r.fail(key, `"${spec}" is not a host or host:port`);
+  if (m === null || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) r.fail(key, `"${spec}" is not a host or host:port`);
   const host = m[1].replace(/^\[|\]$/g, '');
   // As libmysqlclient (and so Kopano) does: "localhost" without a port means the local socket.
   if (host === 'localhost' && m[2] === undefined && fs.existsSync(DEFAULT_MYSQL_SOCKET)) return { kind: 'socket', path: DEFAULT_MYSQL_SOCKET };
@@ -34,6 +34,9 @@ function parseHost(r: SectionReader, key: string, spec: string, defaultPort: num
 
 export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
   const cfgFile = r.optional('server_cfg');
+  // Kopano's server.cfg is usually readable by the kopano group; it must not be writable by
+  // others, who could point the lookups at a database of their own.
+  if (cfgFile !== undefined) checkTrustedFile(cfgFile, false, 'server_cfg');
   const cfg = cfgFile === undefined ? undefined : readServerCfg(cfgFile);
   const fromCfg = (key: string): string | undefined => {
     const v = cfg?.values.get(key);
@@ -46,12 +49,17 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     }
   }
 
-  const port = r.has('port') ? r.integer('port', 3306, 1, 65535) : Number(fromCfg('mysql_port') ?? 3306);
-  const sockets = (r.optional('socket') ?? fromCfg('mysql_socket'))?.split(/\s+/) ?? [];
-  const hosts = (r.optional('host') ?? fromCfg('mysql_host') ?? 'localhost').split(/\s+/);
-  const endpoints: Endpoint[] = sockets.length > 0
-    ? sockets.map((path) => ({ kind: 'socket', path }))
-    : hosts.map((h) => parseHost(r, 'host', h, port));
+  const cfgPort = fromCfg('mysql_port');
+  if (cfgPort !== undefined && !/^[0-9]{1,5}$/.test(cfgPort)) throw new ConfigError(`${cfg?.file}: mysql_port = ${cfgPort} is not a port number`);
+  const port = r.has('port') ? r.integer('port', 3306, 1, 65535) : Number(cfgPort ?? 3306);
+  // Our keys win over server.cfg: our socket, else our host, else server.cfg's socket, else its host.
+  const ownSocket = r.optional('socket');
+  const ownHost = r.optional('host');
+  const sockets = ownSocket ?? (ownHost === undefined ? fromCfg('mysql_socket') : undefined);
+  const hosts = ownHost ?? fromCfg('mysql_host') ?? 'localhost';
+  const endpoints: Endpoint[] = sockets !== undefined
+    ? sockets.split(/\s+/).map((path) => ({ kind: 'socket', path }))
+    : hosts.split(/\s+/).map((h) => parseHost(r, 'host', h, port));
 
   let password = r.optional('password');
   const passwordFile = r.optional('password_file');
@@ -63,7 +71,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
   password ??= fromCfg('mysql_password') ?? '';
 
   const sslCa = r.optional('ssl_ca') ?? null;
-  if (sslCa !== null && !fs.existsSync(sslCa)) r.fail('ssl_ca', `${sslCa} does not exist`);
+  if (sslCa !== null) checkTrustedFile(sslCa, false, 'ssl_ca');
   const cfgDisabled = cfg?.values.get('disabled_features');
   return {
     endpoints,

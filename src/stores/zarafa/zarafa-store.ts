@@ -78,7 +78,8 @@ export class ZarafaStore implements Store {
         queueLimit: 0,
         connectTimeout: ctx.storeTimeoutMs,
         enableKeepAlive: true,
-        ...(settings.sslCa !== null ? { ssl: { ca: ctx.readFile(settings.sslCa), rejectUnauthorized: true } } : {}),
+        // verifyIdentity: mysql2 checks the certificate's name only when asked.
+        ...(settings.sslCa !== null ? { ssl: { ca: ctx.readFile(settings.sslCa), rejectUnauthorized: true, verifyIdentity: true } } : {}),
       }),
     }));
   }
@@ -111,16 +112,20 @@ export class ZarafaStore implements Store {
     return matches[0];
   }
 
-  /** Runs a statement on the first host that answers, in the configured order. */
+  /** Runs a statement on the first host that answers, in the configured order. Every host but
+   * the last gets an equal share of store_timeout, so a host that hangs (rather than refusing)
+   * still leaves time for the next one within the same request. */
   private async query(sql: string, params: unknown[], signal: AbortSignal): Promise<unknown[]> {
     const now = Date.now();
     const up = this.hosts.filter((h) => h.downUntil <= now);
     const order = up.length > 0 ? up : this.hosts;
+    const share = Math.max(1, Math.floor(this.ctx.storeTimeoutMs / order.length));
     let last: unknown;
-    for (const host of order) {
+    for (const [i, host] of order.entries()) {
       if (signal.aborted) break;
+      const attempt = i < order.length - 1 ? AbortSignal.any([signal, AbortSignal.timeout(share)]) : signal;
       try {
-        const rows = await this.onHost(host, sql, params, signal);
+        const rows = await this.onHost(host, sql, params, attempt);
         if (host.downUntil !== 0) {
           host.downUntil = 0;
           this.ctx.log('notice', 'store.host_back', { host: host.label });
