@@ -38,7 +38,10 @@ export function parseCheckArgs(args: string[]): CheckArgs | string {
     if (a.startsWith('--') && args[i] === undefined) return `${a} needs a value`;
   }
   if (user === undefined) return 'a user name is required';
-  if (out.pam !== undefined && (out.service !== undefined || out.store !== undefined)) return '--service and --store belong to the stanza; with --pam the stanza in pam.d decides';
+  if (out.pam !== undefined && (out.service !== undefined || out.store !== undefined || out.worker !== undefined)) {
+    return '--service, --store and --worker belong to the stanza; with --pam the stanza in pam.d decides';
+  }
+  if (out.pam === undefined && out.pamDir !== undefined) return '--pam-dir goes with --pam';
   return { ...out, user } as CheckArgs;
 }
 
@@ -46,7 +49,8 @@ function workerSocket(args: CheckArgs): string {
   if (args.worker) return args.worker;
   try {
     return loadConfig(args.config, { optional: true }).worker.socket;
-  } catch {
+  } catch (e) {
+    process.stderr.write(`pam-mapi check: ${(e as Error).message}; trying the default socket ${DEFAULT_SOCKET}\n`);
     return DEFAULT_SOCKET;
   }
 }
@@ -54,7 +58,7 @@ function workerSocket(args: CheckArgs): string {
 export async function checkCommand(argv: string[]): Promise<number> {
   const args = parseCheckArgs(argv);
   if (typeof args === 'string') {
-    process.stderr.write(`pam-mapi check: ${args}\nusage: pam-mapi check USER [--service FEATURE] [--store NAME] [--pam PAMSERVICE [--pam-dir DIR]] [--worker SOCKET]\n`);
+    process.stderr.write(`pam-mapi check: ${args}\nusage: pam-mapi check USER [--service FEATURE] [--store NAME] [--worker SOCKET] [--config FILE]\n       pam-mapi check USER --pam PAMSERVICE [--pam-dir DIR]\n`);
     return 2;
   }
   let confDir = args.pamDir ?? null;

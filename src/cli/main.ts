@@ -5,7 +5,8 @@ import { doctorCommand } from './doctor';
 import { hashCommand } from './hash';
 
 const USAGE = `usage: pam-mapi COMMAND ...
-  check USER [--service FEATURE] [--store NAME] [--pam PAMSERVICE] [--pam-dir DIR]
+  check USER [--service FEATURE] [--store NAME] [--worker SOCKET] [--config FILE]
+  check USER --pam PAMSERVICE [--pam-dir DIR]
         asks for the password and runs it through pam_mapi.so; exit 0 only on success
   hash  reads a password and prints its Zarafa/Kopano salted-MD5 value
   doctor [--json] [--root DIR]   checks config, worker, stores, module and /etc/pam.d

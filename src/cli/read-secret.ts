@@ -38,10 +38,10 @@ function readFromTerminal(prompt: string): Promise<Buffer> {
     };
     const onData = (data: Buffer): void => {
       for (const byte of data) {
-        if (byte === 0x0d || byte === 0x0a) return done();
+        if (byte === 0x0d || byte === 0x0a || byte === 0x04) return done(); // Enter, or Ctrl-D
         if (byte === 0x03) return done(new Error('interrupted'));
         if (byte === 0x7f || byte === 0x08) bytes.pop();
-        else bytes.push(byte);
+        else if (byte >= 0x20) bytes.push(byte); // other control keys are not part of a password
       }
       data.fill(0);
     };

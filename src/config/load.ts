@@ -16,6 +16,8 @@ const SECRET_KEYS = ['password', 'bind_password'];
 export interface WorkerSettings {
   socket: string;
   socketMode: number;
+  /** Group of the socket file, for socket_mode 0660 with e.g. the dovecot group. */
+  socketGroup: number | null;
   allowedUids: number[];
   allowedGids: number[];
   storeTimeoutMs: number;
@@ -88,7 +90,9 @@ function flatten(name: string, obj: IniObject, out: Map<string, RawSection>, fil
     if (typeof value === 'object' && value !== null) flatten(`${name}.${key}`, value, out, file);
     else own[key] = String(value);
   }
-  if (Object.keys(own).length > 0 || !out.has(name)) out.set(name, own);
+  // A parent ini made up for [store.local] alone is no section; an empty [x] with no children is.
+  const hasChildren = Object.values(obj).some((v) => typeof v === 'object' && v !== null);
+  if (Object.keys(own).length > 0 || (!hasChildren && !out.has(name))) out.set(name, own);
 }
 
 function parseWorker(r: SectionReader): WorkerSettings {
@@ -97,6 +101,7 @@ function parseWorker(r: SectionReader): WorkerSettings {
   const settings: WorkerSettings = {
     socket: r.string('socket', DEFAULT_SOCKET),
     socketMode: r.octal('socket_mode', 0o600),
+    socketGroup: ((g) => (g === undefined ? null : resolveId('group', g) ?? r.fail('socket_group', `no such group "${g}"`)))(r.optional('socket_group')),
     allowedUids: ids('allowed_uids', 'user', ['0']),
     allowedGids: ids('allowed_groups', 'group', []),
     storeTimeoutMs: r.seconds('store_timeout', 5, 600),

@@ -86,18 +86,20 @@ async function main(): Promise<void> {
   const settings = current.config.worker;
   const socketPath = args.socket ?? settings.socket;
 
+  let inFlight = 0;
   const server = net.createServer((socket) => {
+    inFlight++;
     void serveConnection(socket, {
       logger,
       allowedUids: current.config.worker.allowedUids,
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       policy: () => current.policy(),
-    });
+    }).finally(() => { inFlight--; });
   });
   let where: string;
   try {
-    where = await listen(server, socketPath, settings.socketMode);
+    where = await listen(server, socketPath, settings.socketMode, settings.socketGroup);
   } catch (e) {
     logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
     process.exit(1);
@@ -119,11 +121,20 @@ async function main(): Promise<void> {
     // Requests already running finish with the stores they started with.
     setTimeout(() => void old.close(), 60_000).unref();
   });
+  // Stop taking connections (under systemd they wait in the socket for the next worker), let
+  // the requests already here finish, then close the stores.
   const stop = (signal: string): void => {
-    logger.log('notice', 'stopping', { signal });
+    logger.log('notice', 'stopping', { signal, in_flight: inFlight });
     server.close();
-    void current.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
+    const until = Date.now() + current.config.worker.storeTimeoutMs + 1000;
+    const finish = (): void => {
+      if (inFlight > 0 && Date.now() < until) {
+        setTimeout(finish, 20);
+        return;
+      }
+      void current.close().then(() => process.exit(0));
+    };
+    finish();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -34,7 +34,7 @@ async function clearStale(socketPath: string): Promise<void> {
   fs.unlinkSync(socketPath);
 }
 
-export async function listen(server: net.Server, socketPath: string, mode: number): Promise<string> {
+export async function listen(server: net.Server, socketPath: string, mode: number, group: number | null): Promise<string> {
   const fd = systemdSocket();
   if (fd !== undefined) {
     delete process.env.LISTEN_FDS;
@@ -56,6 +56,7 @@ export async function listen(server: net.Server, socketPath: string, mode: numbe
   } finally {
     process.umask(oldMask);
   }
+  if (group !== null) fs.chownSync(socketPath, 0, group);
   fs.chmodSync(socketPath, mode);
   return socketPath;
 }

@@ -74,6 +74,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       return;
     }
     req = decodeRequest(first.type, first.payload);
+    env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid });
     const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs), env.policy());
     channel.close(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
     env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {

@@ -6,7 +6,8 @@ import os from 'os';
 import path from 'path';
 import { SYSLOG_FILE_ENV } from './syslog';
 
-export const STATE_FILE = path.join(os.tmpdir(), 'pam_mapi-test-syslog.json');
+/** Names this run's state file, for global-teardown (same process): runs never share one. */
+export const STATE_ENV = 'PAM_MAPI_TEST_SYSLOG_STATE';
 
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-syslog-'));
@@ -35,5 +36,7 @@ export default async function globalSetup(): Promise<void> {
   }
   if (mode === 'mounted') execFileSync('mount', ['--bind', sockPath, '/dev/log']);
   process.env[SYSLOG_FILE_ENV] = out;
-  fs.writeFileSync(STATE_FILE, JSON.stringify({ pid: sink.pid, mode, dir }));
+  const state = path.join(dir, 'state.json');
+  fs.writeFileSync(state, JSON.stringify({ pid: sink.pid, mode, dir }));
+  process.env[STATE_ENV] = state;
 }

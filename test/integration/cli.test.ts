@@ -91,5 +91,6 @@ describe('pam-mapi check against a private MariaDB', () => {
   test('bad usage: exit 2', () => {
     expect(cli(['check'], '').status).toBe(2);
     expect(cli(['check', 'alice', '--pam', 'smtp', '--service', 'imap'], '').status).toBe(2);
+    expect(cli(['check', 'alice', '--pam', 'smtp', '--worker', '/x.sock'], '').status).toBe(2);
   });
 });

@@ -31,6 +31,15 @@ disabled_features =
     expect(c.stores.get('local')).toMatchObject({ type: 'file', settings: { path: '/srv/users', disabledFeatures: [] } });
   });
 
+  test('a password "null" is text, not a crash', () => {
+    expect(() => parseConfig('[store]\npassword = null\n', F)).toThrow(/\[store\] password: unknown key/);
+  });
+
+  test('with only named stores there is no default store (a stanza without store= fails closed)', () => {
+    const c = parseConfig('[store.local]\ntype = file\npath = /srv/users\n', F);
+    expect([...c.stores.keys()]).toEqual(['local']);
+  });
+
   test('an empty config is the embedded default: a file store', () => {
     const c = parseConfig('', F);
     expect(c.stores.get('')).toMatchObject({ type: 'file', settings: { path: '/etc/pam_mapi/users', disabledFeatures: ['imap', 'pop3'] } });
@@ -47,6 +56,8 @@ disabled_features =
     ['[worker]\nallowed_uids = no-such-user-here\n', /\[worker\] allowed_uids: no such user "no-such-user-here"/],
     ['[wrker]\nx = 1\n', /\[wrker\]: unknown section/],
     ['[store]\npassword = se;cret\n', /pam_mapi.conf:2: password: .*double quotes/],
+    ['[store]\npassword = #secret\n', /pam_mapi.conf:2: password: .*double quotes/],
+    ['[store.default]\ntype = file\n', /\[store.default\]: "default" names the \[store\] section/],
   ])('%j is refused clearly', (text, message) => {
     expect(() => parseConfig(text, F)).toThrow(message);
   });
