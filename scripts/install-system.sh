@@ -81,8 +81,11 @@ fi
 echo "$libdir/installed-files" >> "$manifest.new"
 mv "$manifest.new" "$manifest"
 
-if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  systemctl daemon-reload || true
+if [ -z "$DESTDIR" ]; then
+  # The first pam.d baseline (PAM_MAPI_ROOT, when set, names another root): what uses the
+  # module now. Save it again once the stanzas are in place: pam-mapi doctor --save-baseline.
+  "$NODE" "$libdir/dist/src/cli/main.js" doctor --save-baseline
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 fi
 echo "pam_mapi installed: module $pamdir/pam_mapi.so, worker $PREFIX/sbin/pam-mapi-worker, CLI $PREFIX/bin/pam-mapi${DESTDIR:+ (under $DESTDIR)}"
 echo "next: edit /etc/pam_mapi.conf, systemctl enable --now pam-mapi-worker.socket, then pam-mapi check USER"

@@ -66,8 +66,10 @@ test('the systemd units pass systemd-analyze verify', () => {
   try {
     // Installed to real paths under a temp prefix, so every path in the units exists.
     execFileSync('bash', [path.join(REPO_ROOT, 'scripts/install-system.sh')], {
-      env: { ...process.env, DESTDIR: '', PREFIX: `${root}/usr`, PAM_MODULE_DIR: `${root}/security`, SYSTEMD_UNIT_DIR: `${root}/units`, SYSCONFDIR: `${root}/etc` },
+      env: { ...process.env, DESTDIR: '', PREFIX: `${root}/usr`, PAM_MODULE_DIR: `${root}/security`, SYSTEMD_UNIT_DIR: `${root}/units`, SYSCONFDIR: `${root}/etc`, PAM_MAPI_ROOT: root },
     });
+    // A real install saves the first pam.d baseline (here under the test root).
+    expect(fs.existsSync(path.join(root, 'var/lib/pam_mapi/pam.d-baseline.json'))).toBe(true);
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', `${root}/units/pam-mapi-worker.socket`, `${root}/units/pam-mapi-worker.service`], { encoding: 'utf8' });
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
