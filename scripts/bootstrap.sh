@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: the PAM headers and node-gyp's toolchain. Tests and `demo --store zarafa`: python3 (a
-# private syslog socket), MariaDB (private instances in temp dirs; the system one is not started).
-packages=(libpam0g-dev g++ make python3 mariadb-server)
+# private syslog socket), MariaDB and slapd (private instances in temp dirs; the system ones are
+# not started), openssl (test certificates), and the real mail stack the tests run privately:
+# saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units.
+packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
+  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ $had_policy -eq 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; fi
   trap '[ $had_policy -eq 0 ] && rm -f "$policy"' EXIT
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix asks what kind of mail system this is; the tests configure their own instances.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "pam_mapi: installed ${missing[*]}"

@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 if [ -e /dev/log ] && [ -z "${PAM_MAPI_TEST_NS:-}" ] && [ "$(id -u)" -eq 0 ]; then
   exec unshare --mount --propagation private env PAM_MAPI_TEST_NS=1 bash "$0" "$@"
 fi
+# The libpam client runs each transaction on libuv's thread pool: 4 threads would serialise
+# the concurrency tests.
+export UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-64}
 exec node_modules/.bin/jest --ci "$@"

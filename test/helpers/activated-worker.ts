@@ -1,0 +1,45 @@
+// A worker run the way systemd runs it, by test/helpers/socket_activator.py.
+import { ChildProcess, spawn } from 'child_process';
+import path from 'path';
+import { REPO_ROOT, WORKER_MAIN } from '../../src/sandbox/sandbox';
+
+export class ActivatedWorker {
+  private out = '';
+  private readonly child: ChildProcess;
+
+  constructor(socketPath: string, configPath: string) {
+    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, WORKER_MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (d: Buffer) => { this.out += d.toString(); });
+    this.child.stderr?.on('data', (d: Buffer) => { this.out += d.toString(); });
+  }
+
+  get output(): string {
+    return this.out;
+  }
+
+  /** Waits until generation n of the worker is listening on the inherited socket. */
+  async listening(generation: number, ms = 15000): Promise<void> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const count = (this.out.match(/ listening socket="fd 3 \(systemd\)"/g) ?? []).length;
+      if (count >= generation) return;
+      if (Date.now() > until) throw new Error(`worker generation ${generation} not listening:\n${this.out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  restart(): void {
+    this.child.kill('SIGUSR1');
+  }
+
+  crash(): void {
+    this.child.kill('SIGUSR2');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
