@@ -17,6 +17,8 @@ export class FrameError extends Error {
   constructor(
     message: string,
     readonly kind: 'too_large' | 'malformed',
+    /** The version in the offending frame's header, when it had one. */
+    readonly version?: number,
   ) {
     super(message);
   }
@@ -91,9 +93,9 @@ export class FrameReader {
     const version = all.readUInt16BE(0);
     const type = all.readUInt16BE(2);
     const size = all.readUInt32BE(4);
-    // Another version is reported as such, whatever its size: the header layout never changes.
-    if (size > MAX_PAYLOAD && version === PROTOCOL_VERSION) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${MAX_PAYLOAD}`, 'too_large');
-    if (size > MAX_PAYLOAD) return { version, type, payload: Buffer.alloc(0) };
+    // The error carries the header's version: another version is reported as such, whatever
+    // its size, since the header layout never changes.
+    if (size > MAX_PAYLOAD) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${MAX_PAYLOAD}`, 'too_large', version);
     if (all.length < HEADER_SIZE + size) return undefined;
     const payload = Buffer.from(all.subarray(HEADER_SIZE, HEADER_SIZE + size));
     const rest = Buffer.from(all.subarray(HEADER_SIZE + size));

@@ -84,6 +84,11 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     });
   } catch (e) {
     const err = e as Error;
+    if (err instanceof FrameError && err.version !== undefined && err.version !== PROTOCOL_VERSION) {
+      env.logger.log('error', 'protocol.version_mismatch', { module: err.version, worker: PROTOCOL_VERSION, pid: peer.pid });
+      channel.close(errorFrame('VERSION', `the worker speaks protocol version ${PROTOCOL_VERSION}, the module ${err.version}: upgrade them together`));
+      return;
+    }
     const code = err instanceof FrameError ? (err.kind === 'too_large' ? 'TOO_LARGE' : 'MALFORMED')
       : err instanceof PeerTimeoutError ? 'TIMEOUT'
       : err instanceof ProtocolViolation ? 'UNEXPECTED' : 'INTERNAL';

@@ -49,6 +49,12 @@ describe('frames the module never sends', () => {
     expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'TOO_LARGE' }]);
     await stillServes();
   });
+  test('another version announcing more than the size limit still gets VERSION (found by fuzzing: it once looped)', async () => {
+    const head = Buffer.alloc(8);
+    head.writeUInt16BE(2, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(200_000, 4);
+    expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'VERSION' }]);
+    await stillServes();
+  });
   test('a truncated field is MALFORMED', async () => {
     const frame = Buffer.from([0, 1, 0, MessageType.REQUEST, 0, 0, 0, 4, Field.OP, 0, 9, 1]);
     expect(await exchange(box.socketPath, [frame])).toMatchObject([{ type: 'ERROR', error: 'MALFORMED' }]);
