@@ -3,12 +3,15 @@ import { SectionReader } from '../config/section';
 import { FileStore, FileStoreSettings, parseFileStoreSettings } from './file-store';
 import { Store } from './store';
 import { StoreContext } from './context';
+import { LdapStore } from './ldap/ldap-store';
+import { LdapSettings, parseLdapSettings } from './ldap/settings';
 import { parseZarafaSettings, ZarafaSettings } from './zarafa/settings';
 import { ZarafaStore } from './zarafa/zarafa-store';
 
 export type StoreDefinition =
   | { name: string; type: 'file'; settings: FileStoreSettings }
-  | { name: string; type: 'zarafa'; settings: ZarafaSettings };
+  | { name: string; type: 'zarafa'; settings: ZarafaSettings }
+  | { name: string; type: 'ldap'; settings: LdapSettings };
 
 const TYPES = ['file', 'zarafa', 'ldap'] as const;
 
@@ -22,8 +25,9 @@ export function parseStoreSection(r: SectionReader, name: string): StoreDefiniti
     case 'zarafa':
       def = { name, type, settings: parseZarafaSettings(r) };
       break;
-    default:
-      r.fail('type', `the ${type} store is not available in this version of pam_mapi`);
+    case 'ldap':
+      def = { name, type, settings: parseLdapSettings(r) };
+      break;
   }
   r.finish();
   return def;
@@ -35,5 +39,7 @@ export function openStore(def: StoreDefinition, ctx: StoreContext): Store {
       return new FileStore(def.settings, (message) => ctx.log('error', 'store.reload_failed', { message }));
     case 'zarafa':
       return new ZarafaStore(def.settings, ctx);
+    case 'ldap':
+      return new LdapStore(def.settings, ctx);
   }
 }

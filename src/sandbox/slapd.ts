@@ -1,0 +1,199 @@
+// A private OpenLDAP server for tests: its own config, database and TLS certificates in a temp
+// directory, listening on loopback ports only, stopped by its own pid and removed afterwards.
+// Debian 12's slapd; see shared/spec/test-servers.md for why `allow bind_anon_dn` is set.
+import { ChildProcess, execFile, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { promisify } from 'util';
+import { Client } from 'ldapts';
+import { REPO_ROOT } from './sandbox';
+
+const run = promisify(execFile);
+
+export const SUFFIX = 'dc=example,dc=org';
+export const ROOT_DN = `cn=admin,${SUFFIX}`;
+export const ROOT_PASSWORD = 'root-secret';
+/** The account pam_mapi searches with; it may read userPassword (for auth_method = password). */
+export const SERVICE_DN = `cn=pam,${SUFFIX}`;
+export const SERVICE_PASSWORD = 'service;secret#1';
+export const PEOPLE = `ou=people,${SUFFIX}`;
+export const GROUPS = `ou=groups,${SUFFIX}`;
+const TEST_SCHEMA = path.join(REPO_ROOT, 'src/sandbox/kopano-test.schema');
+const SYSTEM_SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `/etc/ldap/schema/${s}.schema`);
+
+export interface TestCa {
+  certFile: string;
+  keyFile: string;
+}
+
+/** A self-signed CA in dir (EC keys: quick to make). */
+export async function createTestCa(dir: string, name: string): Promise<TestCa> {
+  const certFile = path.join(dir, `${name}.crt`);
+  const keyFile = path.join(dir, `${name}.key`);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile,
+    '-out', certFile, '-days', '2', '-subj', `/CN=pam_mapi ${name}`]);
+  fs.chmodSync(certFile, 0o644);
+  return { certFile, keyFile };
+}
+
+/** A server certificate for 127.0.0.1 signed by ca; returns the cert and key files. */
+async function issueServerCert(dir: string, ca: TestCa): Promise<{ certFile: string; keyFile: string }> {
+  const keyFile = path.join(dir, 'server.key');
+  const csr = path.join(dir, 'server.csr');
+  const certFile = path.join(dir, 'server.crt');
+  const ext = path.join(dir, 'server.ext');
+  fs.writeFileSync(ext, 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n');
+  await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', '/CN=127.0.0.1']);
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', ext]);
+  return { certFile, keyFile };
+}
+
+export class PrivateSlapd {
+  private child: ChildProcess | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly ldapPort: number,
+    readonly ldapsPort: number,
+    readonly ca: TestCa,
+  ) {}
+
+  get ldapUri(): string {
+    return `ldap://127.0.0.1:${this.ldapPort}`;
+  }
+
+  get ldapsUri(): string {
+    return `ldaps://127.0.0.1:${this.ldapsPort}`;
+  }
+
+  /** The CA that signed the server's certificate. */
+  get caFile(): string {
+    return this.ca.certFile;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Writes config, CA and certificate, starts slapd, and adds the suffix, ou=people,
+   * ou=groups and the service account. */
+  static async start(opts: { ldapPort: number; ldapsPort: number }): Promise<PrivateSlapd> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-slapd-'));
+    fs.mkdirSync(path.join(dir, 'data'));
+    const ca = await createTestCa(dir, 'test-ca');
+    const server = await issueServerCert(dir, ca);
+    const slapd = new PrivateSlapd(dir, opts.ldapPort, opts.ldapsPort, ca);
+    fs.writeFileSync(slapd.configFile, [
+      ...[...SYSTEM_SCHEMAS, TEST_SCHEMA].map((s) => `include ${s}`),
+      `pidfile ${path.join(dir, 'slapd.pid')}`,
+      `argsfile ${path.join(dir, 'slapd.args')}`,
+      'modulepath /usr/lib/ldap',
+      'moduleload back_mdb',
+      // {SHA256}..{SSHA512} userPassword values, so binds work for every scheme the store reads.
+      'moduleload pw-sha2',
+      // A bind with a DN and an empty password succeeds as anonymous, as on servers that allow
+      // it: so a test of the empty-password refusal proves something.
+      'allow bind_anon_dn',
+      `TLSCACertificateFile ${ca.certFile}`,
+      `TLSCertificateFile ${server.certFile}`,
+      `TLSCertificateKeyFile ${server.keyFile}`,
+      'database mdb',
+      `suffix "${SUFFIX}"`,
+      `rootdn "${ROOT_DN}"`,
+      `rootpw ${ROOT_PASSWORD}`,
+      `directory ${path.join(dir, 'data')}`,
+      'maxsize 16777216',
+      'index objectClass,uid,sAMAccountName,userPrincipalName eq',
+      `access to attrs=userPassword by dn.exact="${SERVICE_DN}" read by anonymous auth by * none`,
+      'access to * by * read',
+      '',
+    ].join('\n'));
+    await slapd.launch();
+    await slapd.add(`dn: ${SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n\n`
+      + `dn: ${PEOPLE}\nobjectClass: organizationalUnit\nou: people\n\n`
+      + `dn: ${GROUPS}\nobjectClass: organizationalUnit\nou: groups\n\n`
+      + `dn: ${SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: pam\nuserPassword: ${SERVICE_PASSWORD}\n`);
+    return slapd;
+  }
+
+  get configFile(): string {
+    return path.join(this.dir, 'slapd.conf');
+  }
+
+  /** Starts slapd on the existing config and database (again, after stop()). */
+  async launch(): Promise<void> {
+    const log = fs.openSync(path.join(this.dir, 'slapd.log'), 'a');
+    // -d keeps slapd in the foreground, so this child is slapd itself and its pid is ours.
+    this.child = spawn('slapd', ['-d', '0', '-h', `${this.ldapUri}/ ${this.ldapsUri}/`, '-f', this.configFile], { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    const until = Date.now() + 20000;
+    for (;;) {
+      const client = new Client({ url: this.ldapUri, connectTimeout: 1000, timeout: 2000 });
+      try {
+        await client.bind(ROOT_DN, ROOT_PASSWORD);
+        return;
+      } catch (e) {
+        if (this.child.exitCode !== null || Date.now() > until) throw new Error(`slapd did not start: ${(e as Error).message}\n${this.log()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await client.unbind().catch(() => undefined);
+      }
+    }
+  }
+
+  log(): string {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'slapd.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** ldapadd as the root DN. */
+  async add(ldif: string): Promise<void> {
+    await this.tool('ldapadd', ldif);
+  }
+
+  /** ldapmodify as the root DN. */
+  async modify(ldif: string): Promise<void> {
+    await this.tool('ldapmodify', ldif);
+  }
+
+  private tool(name: string, ldif: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(name, ['-x', '-H', this.ldapUri, '-D', ROOT_DN, '-w', ROOT_PASSWORD], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${name} failed (${code}): ${err}`))));
+      child.stdin.end(ldif);
+    });
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Stops slapd (SIGTERM, SIGKILL after 10 s), keeping its config and database for launch(). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,158 @@
+// The directory servers of one store, in the configured order: a request runs on the first
+// server that works, over that server's one shared service connection (opened on first use,
+// bound as bind_dn, opened again when it drops). A server that fails is skipped for a while,
+// then tried first again, so service returns to the first server once it is back.
+import { Fields, Level } from '../../log/logger';
+import { StoreUnavailableError } from '../store';
+import { Connection, ConnectionOptions, DirectoryError } from './connection';
+import { LdapServer } from './settings';
+
+/** A server that failed is skipped for this long, then tried first again. */
+const RETRY_DOWN_SERVER_MS = 2000;
+
+export interface ServiceAccount {
+  dn: string;
+  password: string;
+}
+
+interface Shared {
+  ready: Promise<Connection>;
+  /** Requests running on it; an idle lower-priority connection is closed. */
+  users: number;
+}
+
+interface Server {
+  server: LdapServer;
+  downUntil: number;
+  shared: Shared | null;
+}
+
+export type Log = (level: Level, event: string, fields?: Fields) => void;
+
+/** Waits for promise, or rejects when signal fires first. */
+function until<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new DirectoryError(`gave up before ${what}`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new DirectoryError(`no answer (${what})`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+export class Directory {
+  private readonly servers: Server[];
+  private closed = false;
+
+  constructor(
+    servers: readonly LdapServer[],
+    readonly options: ConnectionOptions,
+    private readonly service: ServiceAccount | null,
+    private readonly log: Log,
+  ) {
+    this.servers = servers.map((server) => ({ server, downUntil: 0, shared: null }));
+  }
+
+  /** Runs job on the first server that works. job's DirectoryErrors move on to the next server;
+   * its other errors are answers and end the request. Once job has started on a connection it
+   * is counted as a user of it until job ends. */
+  async run<T>(signal: AbortSignal, job: (conn: Connection) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+    const now = Date.now();
+    const up = this.servers.filter((s) => s.downUntil <= now);
+    const order = up.length > 0 ? up : this.servers;
+    let last: Error | undefined;
+    for (const s of order) {
+      // A server may close an idle connection just as a request starts on it (Active Directory
+      // does after 15 minutes): that request gets one new connection to the same server.
+      for (let retried = false; !signal.aborted;) {
+        let shared: Shared | undefined;
+        let reused = false;
+        try {
+          const got = await this.serviceConnection(s, signal);
+          ({ shared, reused } = got);
+          const result = await job(got.conn);
+          if (s.downUntil !== 0) {
+            s.downUntil = 0;
+            this.log('notice', 'store.host_back', { host: s.server.url });
+          }
+          this.closeIdleAfter(s);
+          return result;
+        } catch (e) {
+          if (!(e instanceof DirectoryError)) throw e;
+          if (e.dropped && reused && !retried) {
+            retried = true;
+            continue;
+          }
+          last = e;
+          if (s.downUntil <= now) this.log('warning', 'store.host_down', { host: s.server.url, message: e.message });
+          s.downUntil = Date.now() + RETRY_DOWN_SERVER_MS;
+          break;
+        } finally {
+          if (shared !== undefined) shared.users--;
+        }
+      }
+    }
+    const urls = this.servers.map((s) => s.server.url).join(', ');
+    throw new StoreUnavailableError(`no directory server could answer (${urls}): ${last?.message ?? 'timed out'}`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.servers.map((s) => this.retire(s)));
+  }
+
+  /** The server's shared connection, opened (and bound) now when it has none or it dropped. */
+  private async serviceConnection(s: Server, signal: AbortSignal): Promise<{ conn: Connection; shared: Shared; reused: boolean }> {
+    // Twice at most: a connection that was dropped while we waited for it is replaced once.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let shared = s.shared;
+      const reused = shared !== null;
+      if (shared === null) {
+        shared = { ready: this.openService(s.server), users: 0 };
+        const mine = shared;
+        s.shared = mine;
+        mine.ready.catch(() => {
+          if (s.shared === mine) s.shared = null;
+        });
+      }
+      const conn = await until(shared.ready, signal, `connecting to ${s.server.url}`);
+      if (conn.alive) {
+        // Counted before anything else can run, so no one closes it as idle under us.
+        shared.users++;
+        return { conn, shared, reused };
+      }
+      if (s.shared === shared) s.shared = null;
+    }
+    throw new DirectoryError(`the connection to ${s.server.url} keeps dropping`);
+  }
+
+  /** Connects, and binds as the service account. Not tied to one request: others may be
+   * waiting for it. */
+  private async openService(server: LdapServer): Promise<Connection> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    const conn = await Connection.open(server, this.options, signal);
+    if (this.service !== null && !(await conn.bind(this.service.dn, this.service.password, signal))) {
+      conn.close();
+      throw new DirectoryError(`${server.url}: the service account ${this.service.dn} was refused (invalid credentials)`);
+    }
+    return conn;
+  }
+
+  /** After a success on s, servers after it in the order keep no idle connection. */
+  private closeIdleAfter(s: Server): void {
+    for (const later of this.servers.slice(this.servers.indexOf(s) + 1)) {
+      if (later.shared !== null && later.shared.users === 0) void this.retire(later);
+    }
+  }
+
+  private async retire(s: Server): Promise<void> {
+    const shared = s.shared;
+    if (shared === null) return;
+    s.shared = null;
+    try {
+      (await shared.ready).close();
+    } catch {
+      // It never opened: nothing to close.
+    }
+  }
+}

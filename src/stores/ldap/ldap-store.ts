@@ -1,0 +1,190 @@
+// The `ldap` store: users in an LDAP directory (OpenLDAP with Kopano's or Zarafa's schema, Active
+// Directory, ...). The user is found with the service account's search; the password is checked
+// by binding as the user (auth_method = bind) or against userPassword (auth_method = password);
+// the entry's own attributes and the access rules (require_group, host_attribute) give the
+// account's state. Only facts are returned: the worker's policy decides.
+import net from 'net';
+import type { Entry } from 'ldapts';
+import { StoreContext } from '../context';
+import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
+import { entryState, featureList, hostAllowed, RULE_ATTRIBUTES } from './account-rules';
+import { Connection } from './connection';
+import { Directory } from './directory';
+import { bufferValues, stringValues } from './entry-values';
+import { escapeFilterValue, userFilter } from './filter-escape';
+import { UnsupportedPasswordError, verifyUserPassword } from './password-schemes';
+import { LdapSettings } from './settings';
+
+/** Entries asked for per search: two already make a login ambiguous; the rest count for the log. */
+const SEARCH_LIMIT = 10;
+/** A server's share of store_timeout is at least this, so a long list of URIs still gets tries. */
+const MIN_SERVER_MS = 500;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+}
+
+export class LdapStore implements Store {
+  readonly type = 'ldap';
+  readonly defaultDisabledFeatures: readonly string[];
+  private readonly directory: Directory;
+  private readonly attributes: string[];
+
+  constructor(
+    private readonly settings: LdapSettings,
+    private readonly ctx: StoreContext,
+  ) {
+    this.defaultDisabledFeatures = settings.disabledFeatures;
+    const attributes = ['uid', settings.enabledFeaturesAttribute, settings.disabledFeaturesAttribute, ...RULE_ATTRIBUTES];
+    if (settings.hostAttribute !== null) attributes.push(settings.hostAttribute);
+    if (settings.authMethod === 'password') attributes.push('userPassword');
+    this.attributes = [...new Set(attributes)];
+    // Each server gets its share of store_timeout, so a first server that hangs leaves the
+    // second time to answer.
+    const timeoutMs = Math.max(MIN_SERVER_MS, Math.floor(ctx.storeTimeoutMs / settings.servers.length));
+    this.directory = new Directory(
+      settings.servers,
+      {
+        startTls: settings.startTls,
+        timeoutMs,
+        tls: {
+          ca: settings.caFile === null ? undefined : ctx.readFile(settings.caFile),
+          rejectUnauthorized: settings.tlsVerify,
+          minVersion: 'TLSv1.2',
+        },
+      },
+      settings.bindDn === null ? null : { dn: settings.bindDn, password: settings.bindPassword },
+      ctx.log,
+    );
+    if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
+    for (const s of settings.servers) {
+      if (!s.secure && !settings.startTls && !isLoopback(s.host)) {
+        ctx.log('warning', 'store.cleartext', { host: s.url, message: 'passwords cross the network unencrypted: use ldaps:// or starttls = yes' });
+      }
+    }
+  }
+
+  async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
+    return this.directory.run(signal, async (conn) => {
+      const entry = await this.findUser(conn, login, signal);
+      if (entry === null) return { found: false };
+      const passwordOk = await this.checkPassword(conn, entry, login, password, signal);
+      // The access rules may cost a query; they matter only once the password is right.
+      return { found: true, passwordOk, user: await this.facts(conn, entry, login, passwordOk, signal) };
+    });
+  }
+
+  async lookup(login: string, signal: AbortSignal): Promise<Lookup> {
+    return this.directory.run(signal, async (conn) => {
+      const entry = await this.findUser(conn, login, signal);
+      if (entry === null) return { found: false };
+      return { found: true, user: await this.facts(conn, entry, login, true, signal) };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.directory.close();
+  }
+
+  /** The one entry the filter finds for login, or null for none, or for several (which is a
+   * directory problem worth a log line, and never a reason to pick one). */
+  private async findUser(conn: Connection, login: string, signal: AbortSignal): Promise<Entry | null> {
+    const { entries } = await conn.search(this.settings.base, {
+      scope: 'sub',
+      filter: userFilter(this.settings.filter, login),
+      attributes: this.attributes,
+      explicitBufferAttributes: ['userPassword'],
+      sizeLimit: SEARCH_LIMIT,
+      derefAliases: 'never',
+    }, signal);
+    if (entries.length === 1) return entries[0];
+    if (entries.length > 1) {
+      this.ctx.log('warning', 'store.ambiguous_login', {
+        login,
+        count: entries.length >= SEARCH_LIMIT ? `${SEARCH_LIMIT} or more` : entries.length,
+        message: 'the filter finds more than one entry: refused as unknown',
+      });
+    }
+    return null;
+  }
+
+  private async checkPassword(conn: Connection, entry: Entry, login: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
+    // The policy refuses empty passwords before asking a store; this store refuses them again,
+    // because a bind with a DN and an empty password is an anonymous bind that many servers
+    // answer with success (RFC 4513 5.1.2).
+    if (password.length === 0 || entry.dn === '') return false;
+    if (this.settings.authMethod === 'bind') return this.bindAs(conn, entry.dn, password, signal);
+    return this.compareUserPassword(entry, login, password, signal);
+  }
+
+  /** Binds as the user on a connection of its own to the server that found the entry, closed
+   * right after: the shared connection keeps the service account's rights. */
+  private async bindAs(shared: Connection, dn: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
+    let text: string;
+    try {
+      text = utf8.decode(password);
+    } catch {
+      // ldapts sends passwords as UTF-8 text; these bytes cannot be sent as they are, and a
+      // lossy version might match another password.
+      return false;
+    }
+    const conn = await Connection.open(shared.server, this.directory.options, signal);
+    try {
+      return await conn.bind(dn, text, signal);
+    } finally {
+      conn.close();
+    }
+  }
+
+  private async compareUserPassword(entry: Entry, login: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
+    const stored = bufferValues(entry, 'userPassword');
+    if (stored.length === 0) {
+      this.ctx.log('notice', 'store.no_password', { login, message: 'no userPassword readable: the service account needs read access to it, or use auth_method = bind' });
+      return false;
+    }
+    let unsupported: UnsupportedPasswordError | undefined;
+    for (const value of stored) {
+      try {
+        if (await verifyUserPassword(value, password, signal)) return true;
+      } catch (e) {
+        if (!(e instanceof UnsupportedPasswordError)) throw e;
+        unsupported = e;
+      }
+    }
+    if (unsupported !== undefined) throw new StoreUnavailableError(`${JSON.stringify(login)}: ${unsupported.message}; auth_method = bind lets the server check it`);
+    return false;
+  }
+
+  /** What the entry and the access rules say about the account. The rules that cost a query are
+   * skipped when they cannot change the outcome (wrong password, account already refused). */
+  private async facts(conn: Connection, entry: Entry, login: string, mayLogOn: boolean, signal: AbortSignal): Promise<StoreUser> {
+    const get = (attribute: string): string[] => stringValues(entry, attribute);
+    let state: AccountState = entryState(get, Date.now());
+    const { hostAttribute, requireGroup, hostname } = this.settings;
+    if (state === 'active' && hostAttribute !== null && !hostAllowed(get(hostAttribute), hostname)) {
+      this.ctx.log('notice', 'store.access_denied', { login, rule: 'host_attribute', host: hostname });
+      state = 'inactive';
+    }
+    if (state === 'active' && mayLogOn && requireGroup !== null && !(await this.inGroup(conn, requireGroup, entry, login, signal))) {
+      this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
+      state = 'inactive';
+    }
+    return {
+      login,
+      state,
+      features: { enabled: featureList(get(this.settings.enabledFeaturesAttribute)), disabled: featureList(get(this.settings.disabledFeaturesAttribute)) },
+    };
+  }
+
+  /** Membership as groupOfNames (member), groupOfUniqueNames (uniqueMember) or posixGroup
+   * (memberUid: the login, and the entry's uid, which may differ from it in case) state it. */
+  private async inGroup(conn: Connection, group: string, entry: Entry, login: string, signal: AbortSignal): Promise<boolean> {
+    const dn = escapeFilterValue(entry.dn);
+    const names = [...new Set([login, ...stringValues(entry, 'uid')])];
+    const filter = `(|(member=${dn})(uniqueMember=${dn})${names.map((n) => `(memberUid=${escapeFilterValue(n)})`).join('')})`;
+    const { entries } = await conn.search(group, { scope: 'base', filter, attributes: ['1.1'], sizeLimit: 1, derefAliases: 'never' }, signal);
+    return entries.length > 0;
+  }
+}

@@ -1,0 +1,153 @@
+// The `type = ldap` section: which directory servers, how to reach them safely, how to find a
+// user and check the password, and the access rules. Checked whole at load, so a broken
+// section is refused with its key named instead of failing at the first login.
+import fs from 'fs';
+import os from 'os';
+import { FilterParser } from 'ldapts';
+import { checkTrustedFile } from '../../config/permissions';
+import { SectionReader } from '../../config/section';
+import { KOPANO_DEFAULT_DISABLED } from '../features';
+import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
+
+/** One directory server to try, in order. */
+export interface LdapServer {
+  secure: boolean;
+  host: string;
+  port: number;
+  /** For ldapts and for log lines: scheme://host:port. */
+  url: string;
+}
+
+export type AuthMethod = 'bind' | 'password';
+
+export interface LdapSettings {
+  servers: LdapServer[];
+  startTls: boolean;
+  /** PEM file of the CAs to trust; null: Node's own list of public CAs. */
+  caFile: string | null;
+  tlsVerify: boolean;
+  /** null: search anonymously. */
+  bindDn: string | null;
+  bindPassword: string;
+  base: string;
+  filter: string;
+  authMethod: AuthMethod;
+  enabledFeaturesAttribute: string;
+  disabledFeaturesAttribute: string;
+  disabledFeatures: string[];
+  requireGroup: string | null;
+  hostAttribute: string | null;
+  /** This machine, as host_attribute values name it. */
+  hostname: string;
+}
+
+export const DEFAULT_FILTER = '(&(objectClass=kopano-user)(uid=%u))';
+/** Where Debian and RHEL keep the system's CA bundle, which libldap also trusts by default. */
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+const ATTRIBUTE = /^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)$/;
+const YES = ['yes', 'true', 'on', '1'];
+const BOOLEAN = [...YES, 'no', 'false', 'off', '0'];
+
+function flag(r: SectionReader, key: string, fallback: boolean): boolean {
+  return YES.includes(r.choice(key, fallback ? 'yes' : 'no', BOOLEAN).toLowerCase());
+}
+
+function parseServer(r: SectionReader, spec: string): LdapServer {
+  const m = /^(ldaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^:/[\]]*)(?::([0-9]{1,5}))?\/?$/i.exec(spec);
+  if (m === null) {
+    r.fail('uri', `"${spec}" is not an ldap:// or ldaps:// URI with only a host and a port${/^ldapi:/i.test(spec) ? ' (ldapi:// is not supported)' : ''}`);
+  }
+  const secure = m[1].toLowerCase() === 'ldaps';
+  const host = m[2] === '' ? 'localhost' : m[2].replace(/^\[|\]$/g, '');
+  const port = m[3] === undefined ? (secure ? 636 : 389) : Number(m[3]);
+  if (port < 1 || port > 65535) r.fail('uri', `port ${port} is outside 1..65535`);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { secure, host, port, url: `${secure ? 'ldaps' : 'ldap'}://${urlHost}:${port}` };
+}
+
+function attribute(r: SectionReader, key: string, fallback: string): string {
+  const v = r.string(key, fallback);
+  if (!ATTRIBUTE.test(v)) r.fail(key, `"${v}" is not an attribute name`);
+  return v;
+}
+
+/** Every ( closed by a ). ldapts quietly completes a filter missing its last ")", which hides a
+ * typo; in a filter, a parenthesis that is data is written \28 or \29, so counting is exact. */
+function balanced(filter: string): boolean {
+  let depth = 0;
+  for (const c of filter) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+function parseFilterTemplate(r: SectionReader): string {
+  let filter = r.string('filter', DEFAULT_FILTER);
+  // As libldap: a bare "uid=%u" is one filter item.
+  if (!filter.startsWith('(')) filter = `(${filter})`;
+  if (!filter.includes(LOGIN_PLACEHOLDER)) r.fail('filter', `"${filter}" has no ${LOGIN_PLACEHOLDER}: every login would find the same entries`);
+  try {
+    if (!balanced(filter)) throw new Error('unbalanced parentheses');
+    FilterParser.parseString(userFilter(filter, 'user'));
+  } catch (e) {
+    r.fail('filter', `"${filter}" is not an LDAP filter: ${(e as Error).message}`);
+  }
+  return filter;
+}
+
+function parseBindPassword(r: SectionReader, bindDn: string | null): string {
+  const inline = r.optional('bind_password');
+  const file = r.optional('bind_password_file');
+  if (inline !== undefined && file !== undefined) r.fail('bind_password_file', 'give either bind_password or bind_password_file, not both');
+  let password = inline ?? '';
+  if (file !== undefined) {
+    checkTrustedFile(file, true, 'bind password file');
+    password = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  }
+  // A DN with an empty password is an unauthenticated bind (RFC 4513 5.1.2): servers that allow
+  // it would hand us anonymous rights while the config claims a service account.
+  if (bindDn !== null && password === '') r.fail('bind_dn', 'needs bind_password or bind_password_file (a DN with an empty password is an anonymous bind)');
+  if (bindDn === null && password !== '') r.fail(inline !== undefined ? 'bind_password' : 'bind_password_file', 'given without bind_dn');
+  return password;
+}
+
+function parseCaFile(r: SectionReader, tlsUsed: boolean): string | null {
+  const file = r.optional('ca_file');
+  if (file === undefined) return tlsUsed ? SYSTEM_CA_BUNDLES.find((f) => fs.existsSync(f)) ?? null : null;
+  if (!fs.existsSync(file)) r.fail('ca_file', `${file} does not exist`);
+  // Whoever may write the CA file may make the worker trust their server.
+  checkTrustedFile(file, false, 'CA file');
+  return file;
+}
+
+export function parseLdapSettings(r: SectionReader): LdapSettings {
+  const uris = r.list('uri', []);
+  if (uris.length === 0) r.fail('uri', 'is required (for example ldaps://ldap.example.org)');
+  const servers = uris.map((u) => parseServer(r, u));
+  const startTls = flag(r, 'starttls', false);
+  if (startTls && servers.some((s) => s.secure)) r.fail('starttls', 'StartTLS is for ldap:// URIs; ldaps:// is TLS already');
+  const tlsVerify = flag(r, 'tls_verify', true);
+  const caFile = parseCaFile(r, startTls || servers.some((s) => s.secure));
+  const bindDn = r.optional('bind_dn') ?? null;
+  const bindPassword = parseBindPassword(r, bindDn);
+  const hostAttribute = r.optional('host_attribute') ?? null;
+  if (hostAttribute !== null && !ATTRIBUTE.test(hostAttribute)) r.fail('host_attribute', `"${hostAttribute}" is not an attribute name`);
+  return {
+    servers,
+    startTls,
+    caFile,
+    tlsVerify,
+    bindDn,
+    bindPassword,
+    base: r.required('base'),
+    filter: parseFilterTemplate(r),
+    authMethod: r.choice<AuthMethod>('auth_method', 'bind', ['bind', 'password']),
+    enabledFeaturesAttribute: attribute(r, 'enabled_features_attribute', 'kopanoEnabledFeatures'),
+    disabledFeaturesAttribute: attribute(r, 'disabled_features_attribute', 'kopanoDisabledFeatures'),
+    disabledFeatures: r.list('disabled_features', KOPANO_DEFAULT_DISABLED),
+    requireGroup: r.optional('require_group') ?? null,
+    hostAttribute,
+    hostname: r.string('hostname', os.hostname()),
+  };
+}
