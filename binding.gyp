@@ -30,14 +30,16 @@
       "cflags!": ["-fno-exceptions"],
       "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/shim/pam_mapi.map",
                   "-Wl,-z,defs", "-Wl,-z,relro", "-Wl,-z,now", "-Wl,--as-needed", "-nodefaultlibs"],
-      "libraries": ["-lpam", "-lc"],
-      "conditions": [
-        ["asan==1", {
-          "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"],
-          "ldflags!": ["-Wl,-z,defs", "-nodefaultlibs"],
-          "ldflags": ["-fsanitize=address,undefined"]
-        }]
-      ]
+      "libraries": ["-lpam", "-lc"]
+    },
+    {
+      # A load generator of whole PAM transactions from C threads: for bench/ and valgrind runs.
+      "target_name": "pam_load",
+      "type": "executable",
+      "sources": ["native/tools/pam_load.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lpam"]
     },
     {
       # The Node addon: a real libpam client (for tests, the demo and the CLI) and SO_PEERCRED
@@ -48,8 +50,5 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "libraries": ["-lpam"]
     }
-  ],
-  "variables": {
-    "asan%": 0
-  }
+  ]
 }

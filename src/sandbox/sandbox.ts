@@ -8,7 +8,8 @@ import path from 'path';
 import { zarafaHash } from '../stores/zarafa-hash';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-export const MODULE_PATH = path.join(REPO_ROOT, 'build/Release/pam_mapi.so');
+/** The module the stanzas load; PAM_MAPI_TEST_MODULE swaps in another build (npm run test:asan). */
+export const MODULE_PATH = process.env.PAM_MAPI_TEST_MODULE ?? path.join(REPO_ROOT, 'build/Release/pam_mapi.so');
 export const WORKER_MAIN = path.join(REPO_ROOT, 'dist/src/worker/main.js');
 
 export interface SandboxUser {

@@ -9,7 +9,10 @@ export const PAM_WRAPPER_LIB = ['/usr/lib/x86_64-linux-gnu/libpam_wrapper.so', '
 
 /** Environment that makes libpam read service files from dir (which needs an `other` file). */
 export function pamWrapperEnv(serviceDir: string): Record<string, string> {
-  return { LD_PRELOAD: PAM_WRAPPER_LIB, PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: serviceDir };
+  // Under npm run test:asan the sanitizer runtime must come first in every process that loads
+  // the module.
+  const first = process.env.PAM_MAPI_TEST_PRELOAD;
+  return { LD_PRELOAD: first ? `${first} ${PAM_WRAPPER_LIB}` : PAM_WRAPPER_LIB, PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: serviceDir };
 }
 
 export class Daemon {
