@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Build: the PAM headers and node-gyp's toolchain. Tests and `demo --store zarafa`: python3 (a
 # private syslog socket), MariaDB and slapd (private instances in temp dirs; the system ones are
 # not started), openssl (test certificates), and the real mail stack the tests run privately:
-# saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units.
+# saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units;
+# fail2ban-regex checks the shipped jail.
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
-  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd)
+  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban)
 
 missing=()
 for p in "${packages[@]}"; do

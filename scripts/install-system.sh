@@ -68,6 +68,7 @@ for unit in scripts/systemd/*; do
 done
 
 for ex in pam.d-examples/*; do put 0644 "$ex" "$PREFIX/share/doc/pam_mapi/pam.d-examples/$(basename "$ex")"; done
+put 0644 docs/fail2ban/pam-mapi.conf "$PREFIX/share/doc/pam_mapi/fail2ban/pam-mapi.conf"
 
 # The config: a sample, never over an existing one; recorded with its checksum so uninstall
 # removes it only while nobody has changed it.
