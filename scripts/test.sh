@@ -10,4 +10,14 @@ fi
 # The libpam client runs each transaction on libuv's thread pool: 4 threads would serialise
 # the concurrency tests.
 export UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-64}
-exec node_modules/.bin/jest --ci "$@"
+# The secrets audit: the whole run logs at debug level (module and worker), every password the
+# tests use is recorded, and afterwards every log is searched for every one of them.
+audit=$(mktemp -d /tmp/pam_mapi-audit-XXXXXX)
+export PAM_MAPI_TEST_AUDIT_DIR=$audit PAM_MAPI_TEST_DEBUG=1
+set +e
+node_modules/.bin/jest --ci "$@"
+rc=$?
+node dist/test/helpers/audit-secrets.js "$audit" || rc=1
+set -e
+rm -rf "$audit"
+exit $rc

@@ -4,6 +4,7 @@
 // loginname and password (salt + md5hex(salt + password)), one `objectmvproperty` row per
 // enabled or disabled feature.
 import { zarafaHash } from '../stores/zarafa-hash';
+import { recordSecret } from './secret-audit';
 import { OBJECTCLASS, PROP_DISABLED_FEATURES, PROP_ENABLED_FEATURES } from '../stores/zarafa/zarafa-store';
 
 export const KOPANO_USER_TABLES = `
@@ -57,6 +58,7 @@ export async function createKopanoDatabase(db: SqlRunner, database: string): Pro
 }
 
 export async function insertKopanoUser(db: SqlRunner, database: string, u: KopanoUser): Promise<number> {
+  recordSecret(u.password);
   const cls = OBJECTCLASS[u.objectclass ?? 'ACTIVE_USER'];
   const inserted = (await db.sql(`INSERT INTO \`${database}\`.object (externid, objectclass) VALUES (?, ?)`,
     [Buffer.from(`pam_mapi-test:${u.login}`), cls])) as { insertId: number };

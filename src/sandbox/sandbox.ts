@@ -6,6 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { zarafaHash } from '../stores/zarafa-hash';
+import { debugEverywhere, recordSecret, workerLogFile } from './secret-audit';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** The module the stanzas load; PAM_MAPI_TEST_MODULE swaps in another build (npm run test:asan). */
@@ -21,6 +22,7 @@ export interface SandboxUser {
 }
 
 export function usersFileLine(u: SandboxUser): string {
+  recordSecret(u.password);
   const hash = (u.locked ? '!' : '') + zarafaHash(Buffer.from(u.password, 'utf8'));
   return [u.login, hash, (u.enabled ?? []).join(' '), (u.disabled ?? []).join(' ')].join(':');
 }
@@ -33,8 +35,13 @@ export class WorkerProcess {
     readonly child: ChildProcess,
     readonly socketPath: string,
   ) {
-    child.stderr?.on('data', (d: Buffer) => { this.out += d.toString('utf8'); });
-    child.stdout?.on('data', (d: Buffer) => { this.out += d.toString('utf8'); });
+    const keep = workerLogFile(child.pid);
+    const take = (d: Buffer): void => {
+      this.out += d.toString('utf8');
+      if (keep !== null) fs.appendFileSync(keep, d);
+    };
+    child.stderr?.on('data', take);
+    child.stdout?.on('data', take);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
@@ -102,7 +109,8 @@ export class Sandbox {
   }
 
   async startWorker(configPath: string, extraArgs: string[] = []): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [WORKER_MAIN, '--config', configPath, ...extraArgs], {
+    const debug = debugEverywhere() && !extraArgs.includes('--debug') ? ['--debug'] : [];
+    const child = spawn(process.execPath, [WORKER_MAIN, '--config', configPath, ...debug, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const w = new WorkerProcess(child, this.socketPath);
@@ -116,9 +124,11 @@ export class Sandbox {
     return `worker=${this.socketPath}`;
   }
 
-  /** Writes a PAM service file; `{module}` stands for the built module's absolute path. */
+  /** Writes a PAM service file; `{module}` stands for the built module's absolute path (and,
+   * in a run that logs everything, its `debug` argument). */
   service(name: string, lines: string[]): void {
-    const text = lines.map((l) => l.replace(/\{module\}/g, MODULE_PATH)).join('\n') + '\n';
+    const module = debugEverywhere() ? `${MODULE_PATH} debug` : MODULE_PATH;
+    const text = lines.map((l) => l.replace(/\{module\}/g, module)).join('\n') + '\n';
     fs.writeFileSync(path.join(this.pamDir, name), text);
   }
 

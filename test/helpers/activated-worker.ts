@@ -1,16 +1,24 @@
 // A worker run the way systemd runs it, by test/helpers/socket_activator.py.
 import { ChildProcess, spawn } from 'child_process';
 import path from 'path';
+import fs from 'fs';
 import { REPO_ROOT, WORKER_MAIN } from '../../src/sandbox/sandbox';
+import { debugEverywhere, workerLogFile } from '../../src/sandbox/secret-audit';
 
 export class ActivatedWorker {
   private out = '';
   private readonly child: ChildProcess;
 
   constructor(socketPath: string, configPath: string) {
-    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, WORKER_MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (d: Buffer) => { this.out += d.toString(); });
-    this.child.stderr?.on('data', (d: Buffer) => { this.out += d.toString(); });
+    const debug = debugEverywhere() ? ['--debug'] : [];
+    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, WORKER_MAIN, '--config', configPath, ...debug], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = workerLogFile(this.child.pid);
+    const take = (d: Buffer): void => {
+      this.out += d.toString();
+      if (keep !== null) fs.appendFileSync(keep, d);
+    };
+    this.child.stdout?.on('data', take);
+    this.child.stderr?.on('data', take);
   }
 
   get output(): string {

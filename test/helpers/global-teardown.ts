@@ -12,6 +12,9 @@ export default async function globalTeardown(): Promise<void> {
   } catch {
     // already gone
   }
+  // The module's syslog lines go to the secrets audit that scripts/test.sh runs afterwards.
+  const audit = process.env.PAM_MAPI_TEST_AUDIT_DIR;
+  if (audit) fs.copyFileSync(`${state.dir}/syslog.txt`, `${audit}/syslog.txt`);
   if (state.mode === 'created') fs.rmSync('/dev/log', { force: true });
   else execFileSync('umount', ['/dev/log']);
   fs.rmSync(state.dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // One real PAM transaction through libpam and the built module, answered from a script.
 import { PamTransactionResult, runPamTransaction } from '../../src/pam/client';
 import { Sandbox } from '../../src/sandbox/sandbox';
+import { recordSecret } from '../../src/sandbox/secret-audit';
 
 export interface Run {
   auth: string | undefined;
@@ -15,6 +16,7 @@ export async function pamRun(
   answers: string[],
   opts: { account?: boolean; authOnly?: boolean; accountOnly?: boolean; rhost?: string; conversation?: 'scripted' | 'none' } = {},
 ): Promise<Run> {
+  for (const a of answers) recordSecret(a);
   const steps: Array<'authenticate' | 'acct_mgmt'> = opts.accountOnly ? ['acct_mgmt'] : opts.account ? ['authenticate', 'acct_mgmt'] : ['authenticate'];
   const raw = await runPamTransaction({
     service, user, confDir: box.pamDir, answers, steps, recordFailDelay: true,

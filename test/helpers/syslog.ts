@@ -21,7 +21,11 @@ export async function syslogSince(mark: number, settleMs = 150): Promise<string[
   return buf.subarray(mark).toString('utf8').split('\n').filter((l) => l !== '');
 }
 
-/** The pam_mapi lines (without the syslog header) that mention needle. */
-export function moduleLines(lines: string[], needle: string): string[] {
-  return lines.filter((l) => l.includes('pam_mapi(') && l.includes(needle)).map((l) => l.slice(l.indexOf('pam_mapi(')));
+/** The pam_mapi lines (without the syslog header) that mention needle. Debug lines are left
+ * out unless asked for: the whole run may log with `debug` (the secrets audit). */
+export function moduleLines(lines: string[], needle: string, opts: { debug?: boolean } = {}): string[] {
+  const isDebug = (l: string): boolean => Number(/^<(\d+)>/.exec(l)?.[1] ?? 0) % 8 === 7;
+  return lines
+    .filter((l) => l.includes('pam_mapi(') && l.includes(needle) && (opts.debug === true || !isDebug(l)))
+    .map((l) => l.slice(l.indexOf('pam_mapi(')));
 }

@@ -4,9 +4,11 @@ import path from 'path';
 import { PrivateMariaDB } from '../../src/sandbox/mariadb';
 import { createKopanoDatabase, insertKopanoUser } from '../../src/sandbox/kopano-db';
 import { REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
+import { recordSecret } from '../../src/sandbox/secret-audit';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const cli = (args: string[], input: string): { status: number | null; stdout: string; stderr: string } => {
+  recordSecret(input.trim());
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };

@@ -109,7 +109,7 @@ const PEOPLE_LIST = (): Person[] => [
   { cn: 'ad-disabled', uid: null, password: 'ad-off', classes: ['user'], attrs: { sAMAccountName: 'adoff', userPrincipalName: 'adoff@example.org', userAccountControl: '514' } },
   { cn: 'ad-expired', uid: null, password: 'ad-old', classes: ['user'], attrs: { sAMAccountName: 'adold', accountExpires: adTime(Date.UTC(2020, 0, 1)) } },
   { cn: 'ad-future', uid: null, password: 'ad-new', classes: ['user'], attrs: { sAMAccountName: 'adnew', accountExpires: adTime(Date.now() + 86_400_000) } },
-  { cn: 'ad-never', uid: null, password: 'ad-never', classes: ['user'], attrs: { sAMAccountName: 'adnever', accountExpires: '9223372036854775807' } },
+  { cn: 'ad-never', uid: null, password: 'never-expires-pw', classes: ['user'], attrs: { sAMAccountName: 'adnever', accountExpires: '9223372036854775807' } },
   // The AD attributes count on any directory: a Kopano user disabled the AD way.
   { cn: 'kopano-disabled', password: 'uac-off', attrs: { userAccountControl: '2' }, classes: ['kopano-user', 'user'] },
 ];
@@ -389,7 +389,7 @@ describe('Active Directory-style accounts', () => {
     expect(await account('ad', 'adold')).toBe('PAM_ACCT_EXPIRED');
     expect(await auth('ad', 'adold', 'wrong')).toBe('PAM_AUTH_ERR');
     expect(await auth('ad', 'adnew', 'ad-new')).toBe('PAM_SUCCESS');
-    expect(await auth('ad', 'adnever', 'ad-never')).toBe('PAM_SUCCESS');
+    expect(await auth('ad', 'adnever', 'never-expires-pw')).toBe('PAM_SUCCESS');
     expect(await auth('ad', 'jdoe', 'ad-user')).toBe('PAM_SUCCESS'); // accountExpires: 0
   });
 });

@@ -9,6 +9,7 @@ import { promisify } from 'util';
 import { createKopanoDatabase, insertKopanoUser } from '../../src/sandbox/kopano-db';
 import { PrivateMariaDB } from '../../src/sandbox/mariadb';
 import { MODULE_PATH, REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
+import { recordSecret } from '../../src/sandbox/secret-audit';
 import { PrivateDovecot, imapLogin } from '../helpers/mail/dovecot';
 import { removeStalePamWrapperDirs } from '../helpers/mail/daemon';
 import { PrivatePostfix } from '../helpers/mail/postfix';
@@ -21,6 +22,7 @@ const run = promisify(execFile);
 const EXAMPLES = path.join(REPO_ROOT, 'pam.d-examples');
 const unixUser = `pmt${crypto.randomBytes(3).toString('hex')}`;
 const unixPassword = 'unix-Pass-7';
+recordSecret(unixPassword);
 
 let db: PrivateMariaDB;
 let box: Sandbox;
@@ -35,6 +37,7 @@ function example(name: string): string {
 }
 
 async function swaks(auth: 'PLAIN' | 'LOGIN', user: string, password: string): Promise<string> {
+  recordSecret(password);
   const args = ['--server', `127.0.0.1:${postfix.port}`, '--auth', auth, '--auth-user', user, '--auth-password', password,
     '--from', `${user}@example.org`, '--to', 'someone@example.net', '--h-Subject', 'pam_mapi test', '--timeout', '20'];
   try {

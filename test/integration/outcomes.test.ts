@@ -193,7 +193,7 @@ describe('arguments', () => {
   test('legacy socket= loads unchanged and is noted under debug', async () => {
     const mark = syslogMark();
     expect((await pamRun(box, 'legacy', 'alice', ['wonderland'])).auth).toBe('PAM_SUCCESS');
-    expect(moduleLines(await syslogSince(mark), 'socket=http://localhost:236/zarafa')).toHaveLength(1);
+    expect(moduleLines(await syslogSince(mark), 'socket=http://localhost:236/zarafa', { debug: true })).toHaveLength(1);
   });
   test('the fail delay is asked for by default and not with nodelay', async () => {
     const slow = await pamRun(box, 'prompt', 'alice', ['wrong']);
@@ -208,7 +208,7 @@ describe('arguments', () => {
     await pamRun(box, 'debug', 'alice', [secret]);
     await pamRun(box, 'debug', 'alice', ['wonderland']);
     const all = await syslogSince(mark);
-    const debugLines = moduleLines(all, 'pam_mapi(debug:auth)');
+    const debugLines = moduleLines(all, 'pam_mapi(debug:auth)', { debug: true });
     expect(debugLines.some((l) => l.includes('prompting for the password'))).toBe(true);
     expect(debugLines.some((l) => l.includes('SUCCESS'))).toBe(true);
     for (const l of [...all, worker.output]) {

@@ -5,6 +5,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { Daemon, pamWrapperEnv, waitFor } from './daemon';
+import { recordSecret } from '../../../src/sandbox/secret-audit';
 
 export class PrivateDovecot {
   private constructor(readonly dir: string, readonly port: number, private readonly daemon: Daemon) {}
@@ -73,6 +74,7 @@ service anvil {
 
 /** An IMAP LOGIN; returns the tagged answer line ("a1 OK ..." or "a1 NO ..."). */
 export function imapLogin(port: number, user: string, password: string): Promise<string> {
+  recordSecret(password);
   const quote = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');

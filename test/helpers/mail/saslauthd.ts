@@ -4,6 +4,7 @@ import fs from 'fs';
 import path from 'path';
 import { promisify } from 'util';
 import { Daemon, pamWrapperEnv, waitFor } from './daemon';
+import { recordSecret } from '../../../src/sandbox/secret-audit';
 
 const run = promisify(execFile);
 
@@ -26,6 +27,7 @@ export class Saslauthd {
 
   /** testsaslauthd's answer, e.g. `0: OK "Success."`. */
   async test(user: string, password: string, service: string): Promise<string> {
+    recordSecret(password);
     try {
       const { stdout } = await run('testsaslauthd', ['-u', user, '-p', password, '-s', service, '-f', this.mux]);
       return stdout.trim();
