@@ -71,9 +71,15 @@ export async function checkWorker(config: Config, socketOverride?: string): Prom
 
 export async function checkStores(config: Config): Promise<Row[]> {
   const rows: Row[] = [];
-  const errors: string[] = [];
-  const logger: Logger = { log: (level, event, fields) => { if (level === 'error' || level === 'warning') errors.push(`${event} ${JSON.stringify(fields)}`); } };
+  let said: string[] = [];
+  // What a store warns about while it opens and answers (tls_verify = no, cleartext ldap:// ...).
+  const logger: Logger = {
+    log: (level, event, fields) => {
+      if (level === 'error' || level === 'warning') said.push(`${event}: ${String(fields?.message ?? fields?.hint ?? JSON.stringify(fields))}`);
+    },
+  };
   for (const [name, def] of config.stores) {
+    said = [];
     const label = `store ${name || 'default'} (${def.type})`;
     const started = process.hrtime.bigint();
     try {
@@ -84,7 +90,9 @@ export async function checkStores(config: Config): Promise<Row[]> {
         await store.close();
       }
       rows.push(ok(label, `answered a lookup in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`));
+      for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
     } catch (e) {
+      for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
       rows.push(fail(label, (e as Error).message, def.type === 'zarafa' ? 'check the database host, user, password and grants (GRANT SELECT ON kopano.* ...)' : def.type === 'file' ? 'check the users file path and its format' : 'check the directory URI, bind DN and password'));
     }
   }
@@ -112,7 +120,11 @@ function checkLine(f: PamFile, line: PamLine, config: Config | null): Row[] {
   for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, `${edit}: remove "${u}"; see pam_mapi(8)`));
   for (const i of o.invalid) rows.push(warn(where, `invalid value "${i}" (ignored)`, edit));
   for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${'imap pop3 mobile outlook webapp'}`));
-  if (config !== null && !config.stores.has(o.store)) rows.push(fail(where, `store=${o.store}: no [store.${o.store}] in ${config.file}`, `${edit}, or add [store.${o.store}]`));
+  if (config !== null && !config.stores.has(o.store)) {
+    rows.push(o.store === ''
+      ? fail(where, `no store=, and ${config.file} has no [store] section: every login through this line fails`, `${edit}: add store=NAME, or add a [store] section`)
+      : fail(where, `store=${o.store}: no [store.${o.store}] in ${config.file}`, `${edit}, or add [store.${o.store}]`));
+  }
   if (o.legacySocket !== null && /^(file:|\/)/.test(o.legacySocket)) {
     rows.push(warn(where, `socket=${o.legacySocket} points at a Unix socket: the original pam_mapi then let everyone in as root (an open relay); pam_mapi ignores it`, `${edit}: remove socket=`));
   }

@@ -91,7 +91,11 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext):
   if (opts.legacySocket !== null) d.debug(`socket=${escapeLogValue(opts.legacySocket, false)} is the original module's server URL; ignored`);
 
   const store = ctx.stores.get(opts.store);
-  if (store === undefined) return d.error(`store=${opts.store}: there is no [store.${opts.store}] section in ${ctx.configFile}`);
+  if (store === undefined) {
+    return d.error(opts.store === ''
+      ? `no default store: ${ctx.configFile} has no [store] section, so this line needs store=NAME`
+      : `store=${opts.store}: there is no [store.${opts.store}] section in ${ctx.configFile}`);
+  }
 
   const user = checkUserName(req.user);
   if (!user.ok) return d.refuse('USER_UNKNOWN', user.why);

@@ -167,6 +167,13 @@ describe('stanzas that are wrong', () => {
   });
 });
 
+test('a store\'s own warnings reach the table: an LDAP store with tls_verify = no', () => {
+  fs.writeFileSync(path.join(root, 'etc/insecure.conf'), `[worker]\nsocket = ${box.socketPath}\nstore_timeout = 1\n[store]\ntype = ldap\nuri = ldaps://127.0.0.1:9\ntls_verify = no\nbase = dc=example,dc=org\n`, { mode: 0o600 });
+  const rows = doctor('--json', '--config', '/etc/insecure.conf').report?.checks.filter((c) => c.check === 'store default (ldap)') ?? [];
+  expect(rows).toContainEqual(expect.objectContaining({ status: 'WARN', detail: expect.stringMatching(/tls_verify = no: any server can pretend to be the directory/) }));
+  expect(rows).toContainEqual(expect.objectContaining({ status: 'FAIL' }));
+});
+
 test('the module missing from the PAM directory: FAIL', () => {
   const mod = path.join(root, path.dirname(PAM_UNIX), 'pam_mapi.so');
   fs.renameSync(mod, `${mod}.away`);

@@ -83,6 +83,8 @@ const PEOPLE_LIST = (): Person[] => [
   { cn: 'eve', password: 'no-pop', attrs: { kopanoDisabledFeatures: 'pop3' } },
   { cn: 'jürgen', password: 'pässwörd€ ünd 漢字' },
   { cn: 'contact', password: 'not-an-account', attrs: { kopanoAccount: '0' } },
+  { cn: 'shared', password: 'shared-store-pw', attrs: { kopanoAccount: '1', kopanoSharedStoreOnly: '1' } },
+  { cn: 'room7', password: 'room-seven-pw', attrs: { kopanoAccount: '1', kopanoResourceType: 'room' } },
   ...HASHED.map((h) => ({ cn: h.login, password: HASH_PASSWORD, hash: slappasswd(h.scheme, HASH_PASSWORD, h.format) })),
   // Filter metacharacters in real logins: found exactly, by themselves only.
   { cn: 'odd-star', uid: 'star*user', password: 'star-pw-1' },
@@ -166,13 +168,15 @@ beforeAll(async () => {
     s('starttls-wrongca', slapd.ldapUri, `starttls = yes\nca_file = ${wrongCa.certFile}\n`),
     s('proxied', `ldap://127.0.0.1:${proxy.port}`),
     s('proxied-pw', `ldap://127.0.0.1:${proxy.port}`, 'auth_method = password\n'),
+    // Two URIs to one server, searching under a base that does not exist.
+    `[store.wrongbase]\ntype = ldap\nuri = ${slapd.ldapUri} ldap://127.0.0.1:${proxy.port}\nbind_dn = ${SERVICE_DN}\nbind_password_file = ${secret}\nbase = ou=nowhere,${PEOPLE}\n`,
   ].join('\n'), `store_timeout = ${STORE_TIMEOUT_MS / 1000}\n`);
   const w = box.workerArg;
   const svc = (name: string, args: string): void => box.service(name, [`auth required {module} ${args} ${w}`, `account required {module} ${args} ${w}`]);
   svc('smtp', '');
   svc('imap', 'service=imap');
   svc('pop3', 'service=pop3');
-  for (const store of ['pw', 'anon', 'group', 'nogroup', 'hosts', 'ad', 'ad-pw', 'ldaps', 'ldaps-wrongca', 'ldaps-systemca', 'ldaps-noverify', 'starttls', 'starttls-wrongca', 'proxied', 'proxied-pw']) svc(store, `store=${store}`);
+  for (const store of ['pw', 'anon', 'group', 'nogroup', 'hosts', 'ad', 'ad-pw', 'ldaps', 'ldaps-wrongca', 'ldaps-systemca', 'ldaps-noverify', 'starttls', 'starttls-wrongca', 'proxied', 'proxied-pw', 'wrongbase']) svc(store, `store=${store}`);
   svc('zarafa-imap', 'store=zarafa service=imap');
   svc('zarafa-pop3', 'store=zarafa service=pop3');
   worker = await box.startWorker(config);
@@ -186,6 +190,14 @@ afterAll(async () => {
 
 const auth = async (service: string, user: string, password: string): Promise<string | undefined> => (await pamRun(box, service, user, [password])).auth;
 const account = async (service: string, user: string): Promise<string | undefined> => (await pamRun(box, service, user, [], { accountOnly: true })).account;
+
+test('an LDAP error answer (noSuchObject: a wrong base) is PAM_AUTHINFO_UNAVAIL, not a server outage', async () => {
+  expect(await auth('wrongbase', 'alice', 'wonderland')).toBe('PAM_AUTHINFO_UNAVAIL');
+  expect(await account('wrongbase', 'alice')).toBe('PAM_AUTHINFO_UNAVAIL');
+  // The server answered, so neither URI is taken for down and nothing fails over.
+  expect(worker.output).not.toMatch(/store.host_down .*store=wrongbase|store=wrongbase .*store.host_down/);
+  expect(worker.output).toMatch(/store=wrongbase result=PAM_AUTHINFO_UNAVAIL reason=".*search: NoSuchObjectError, result 32/);
+});
 
 describe('auth_method = bind', () => {
   test('right password: auth and account succeed; wrong password: PAM_AUTH_ERR', async () => {
@@ -330,6 +342,12 @@ describe('features', () => {
   test('kopanoAccount: 0 is not an account: PAM_PERM_DENIED', async () => {
     expect(await auth('smtp', 'contact', 'not-an-account')).toBe('PAM_PERM_DENIED');
     expect(await account('smtp', 'contact')).toBe('PAM_PERM_DENIED');
+  });
+  test('a shared store (non-active user) and a room never log on: PAM_PERM_DENIED, as in the database store', async () => {
+    expect(await auth('smtp', 'shared', 'shared-store-pw')).toBe('PAM_PERM_DENIED');
+    expect(await account('smtp', 'shared')).toBe('PAM_PERM_DENIED');
+    expect(await auth('smtp', 'room7', 'room-seven-pw')).toBe('PAM_PERM_DENIED');
+    expect(await auth('smtp', 'room7', 'not-its-pw')).toBe('PAM_AUTH_ERR');
   });
 });
 

@@ -11,7 +11,8 @@ const INTERVALS_PER_MS = 10_000n;
 const MS_FROM_1601_TO_1970 = 11_644_473_600_000n;
 
 /** The attributes these rules read; absent ones do not apply. */
-export const RULE_ATTRIBUTES = ['userAccountControl', 'accountExpires', 'kopanoAccount', 'zarafaAccount'] as const;
+export const RULE_ATTRIBUTES = ['userAccountControl', 'accountExpires', 'kopanoAccount', 'zarafaAccount',
+  'kopanoSharedStoreOnly', 'zarafaSharedStoreOnly', 'kopanoResourceType', 'zarafaResourceType'] as const;
 
 function integer(attribute: string, values: readonly string[]): bigint | null {
   if (values.length === 0) return null;
@@ -21,7 +22,8 @@ function integer(attribute: string, values: readonly string[]): bigint | null {
   return BigInt(v);
 }
 
-/** The state the entry's own attributes give: 'inactive' when disabled or not a Kopano account,
+/** The state the entry's own attributes give: 'inactive' when disabled, not a Kopano account, a
+ * shared store or a resource,
  * 'expired' when accountExpires has passed. */
 export function entryState(get: (attribute: string) => string[], now: number): AccountState {
   const uac = integer('userAccountControl', get('userAccountControl'));
@@ -29,6 +31,12 @@ export function entryState(get: (attribute: string) => string[], now: number): A
   for (const flag of ['kopanoAccount', 'zarafaAccount']) {
     if (integer(flag, get(flag)) === 0n) return 'inactive';
   }
+  // What Kopano's LDAP plugin makes a non-active user (a store without a login) or a room or
+  // equipment: none of them logs on, as in the database store.
+  for (const flag of ['kopanoSharedStoreOnly', 'zarafaSharedStoreOnly']) {
+    if (integer(flag, get(flag)) === 1n) return 'inactive';
+  }
+  if (['kopanoResourceType', 'zarafaResourceType'].some((a) => get(a).some((v) => v.trim() !== ''))) return 'inactive';
   const expires = integer('accountExpires', get('accountExpires'));
   if (expires !== null && !NEVER.includes(expires) && expires / INTERVALS_PER_MS - MS_FROM_1601_TO_1970 <= BigInt(now)) return 'expired';
   return 'active';

@@ -16,11 +16,14 @@ export class DirectoryError extends Error {
   /** The server closed the connection under the operation (as servers do with idle ones), as
    * opposed to not answering in time: a new connection to it may well work. */
   readonly dropped: boolean;
+  /** The LDAP result code when the server answered with one (it is up, and said no). */
+  readonly resultCode: number | undefined;
 
-  constructor(message: string, options: { cause?: unknown; dropped?: boolean } = {}) {
+  constructor(message: string, options: { cause?: unknown; dropped?: boolean; resultCode?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'DirectoryError';
     this.dropped = options.dropped ?? false;
+    this.resultCode = options.resultCode;
   }
 }
 
@@ -77,9 +80,12 @@ function oneSocket(server: LdapServer, options: ConnectionOptions, state: Socket
   return { createConnection: plain as unknown as typeof net.connect, createSecureConnection: secure as unknown as typeof tls.connect };
 }
 
-/** The first line of an error's message: ldapts appends stack-like detail after a newline. */
+/** The first line of an error's message: ldapts appends stack-like detail after a newline.
+ * An LDAP result is named ("NoSuchObjectError, result 32"): its message may be only "Code: 0x20". */
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const text = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  if (e instanceof ResultCodeError) return `${e.name}, result ${e.code}${text !== '' && !text.startsWith('Code:') ? `: ${text}` : ''}`;
+  return text;
 }
 
 export class Connection {
@@ -155,7 +161,8 @@ export class Connection {
       if (!(e instanceof ResultCodeError)) this.close();
       if (e instanceof DirectoryError) throw e;
       const dropped = !signal.aborted && !(e instanceof ResultCodeError) && DROPPED.test(firstLine(e));
-      throw new DirectoryError(`${this.server.url}: ${what}: ${firstLine(e)}`, { cause: e, dropped });
+      const resultCode = e instanceof ResultCodeError ? e.code : undefined;
+      throw new DirectoryError(`${this.server.url}: ${what}: ${firstLine(e)}`, { cause: e, dropped, resultCode });
     } finally {
       signal.removeEventListener('abort', onAbort);
     }

@@ -8,6 +8,8 @@ import { Connection, ConnectionOptions, DirectoryError } from './connection';
 import { LdapServer } from './settings';
 
 /** A server that failed is skipped for this long, then tried first again. */
+/** LDAP result codes that mean the server, not the question, is the problem. */
+const SERVER_TROUBLE = [51, 52];
 const RETRY_DOWN_SERVER_MS = 2000;
 
 export interface ServiceAccount {
@@ -82,6 +84,12 @@ export class Directory {
           if (e.dropped && reused && !retried) {
             retried = true;
             continue;
+          }
+          // A server that answers with a result code is up: noSuchObject from a wrong base or
+          // insufficientAccess is the config's problem, the same on every replica. Only
+          // busy (51) and unavailable (52) send the request on to the next server.
+          if (e.resultCode !== undefined && !SERVER_TROUBLE.includes(e.resultCode)) {
+            throw new StoreUnavailableError(e.message);
           }
           last = e;
           if (s.downUntil <= now) this.log('warning', 'store.host_down', { host: s.server.url, message: e.message });
