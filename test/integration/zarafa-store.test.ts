@@ -19,6 +19,9 @@ const USERS: KopanoUser[] = [
   { login: 'jürgen', password: 'pässwörd€ ünd 漢字' },
   { login: "o'brien", password: "'; DROP TABLE object; --" },
   { login: 'percent%_x', password: 'p%_\\"' },
+  { login: 'renamer', password: 'renamer-pw' },
+  { login: 'goner', password: 'goner-pw' },
+  { login: 'changer', password: 'changer-old' },
 ];
 
 let db: PrivateMariaDB;
@@ -40,6 +43,7 @@ socket = ${db.socketPath}
 user = kopano
 password_file = ${secret}
 database = ${DB}
+unknown_login_cache = 2
 
 [store.nodefaults]
 type = zarafa
@@ -103,7 +107,63 @@ describe('logons as Kopano checks them', () => {
     expect(await auth('smtp', "alice' OR '1'='1", 'x')).toBe('PAM_USER_UNKNOWN');
     expect(await auth('smtp', 'percent%%', 'p%_\\"')).toBe('PAM_USER_UNKNOWN');
     expect(await auth('smtp', 'alice', "' OR ''='")).toBe('PAM_AUTH_ERR');
-    expect(await db.sql(`SELECT COUNT(*) AS n FROM ${DB}.object`)).toEqual([{ n: USERS.length }]);
+    expect(await db.sql(`SELECT COUNT(*) AS n FROM ${DB}.object WHERE id <= ?`, [USERS.length])).toEqual([{ n: USERS.length }]);
+  });
+});
+
+describe('the login index: fast, and never stale', () => {
+  const idOf = async (login: string): Promise<number> =>
+    ((await db.sql(`SELECT objectid FROM ${DB}.objectproperty WHERE propname = 'loginname' AND value = ?`, [login])) as Array<{ objectid: number }>)[0].objectid;
+  const warm = async (): Promise<void> => {
+    // The index loads in the background after the first request.
+    await auth('smtp', 'alice', 'wonderland');
+    await new Promise((r) => setTimeout(r, 300));
+  };
+
+  test('an indexed login is answered by primary key, not by Kopano\'s scan of login names', async () => {
+    await warm();
+    await db.sql("SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1; TRUNCATE mysql.general_log");
+    try {
+      expect(await auth('smtp', 'bob', 'builder')).toBe('PAM_SUCCESS');
+    } finally {
+      await db.sql('SET GLOBAL general_log = 0');
+    }
+    const ran = ((await db.sql("SELECT CAST(argument AS CHAR) AS q FROM mysql.general_log WHERE command_type = 'Execute'")) as Array<{ q: string }>).map((r) => r.q);
+    // (The general log shows "?" for a statement prepared earlier on the same connection.)
+    expect(ran.some((q) => /WHERE o\.id = (\d+|\?)/.test(q))).toBe(true);
+    expect(ran.some((q) => /lp\.value = /.test(q))).toBe(false);
+  });
+  test('a renamed user is not served under the old name, and is under the new one', async () => {
+    await warm();
+    expect(await auth('smtp', 'renamer', 'renamer-pw')).toBe('PAM_SUCCESS');
+    await db.sql(`UPDATE ${DB}.objectproperty SET value = 'renamed' WHERE objectid = ? AND propname = 'loginname'`, [await idOf('renamer')]);
+    expect(await auth('smtp', 'renamer', 'renamer-pw')).toBe('PAM_USER_UNKNOWN');
+    expect(await auth('smtp', 'renamed', 'renamer-pw')).toBe('PAM_SUCCESS');
+  });
+  test('a deleted user is unknown at once; a changed password and a deactivated account take effect at once', async () => {
+    await warm();
+    expect(await auth('smtp', 'goner', 'goner-pw')).toBe('PAM_SUCCESS');
+    const gone = await idOf('goner');
+    await db.sql(`DELETE FROM ${DB}.objectproperty WHERE objectid = ?; DELETE FROM ${DB}.object WHERE id = ?`, [gone, gone]);
+    expect(await auth('smtp', 'goner', 'goner-pw')).toBe('PAM_USER_UNKNOWN');
+
+    expect(await auth('smtp', 'changer', 'changer-old')).toBe('PAM_SUCCESS');
+    const id = await idOf('changer');
+    await db.sql(`UPDATE ${DB}.objectproperty SET value = '1a2b3c4d145067bcf68d75da15b70e669c329078' WHERE objectid = ? AND propname = 'password'`, [id]);
+    expect(await auth('smtp', 'changer', 'changer-old')).toBe('PAM_AUTH_ERR');
+    expect(await auth('smtp', 'changer', 'secret')).toBe('PAM_SUCCESS'); // salt 1a2b3c4d + md5 of "1a2b3c4dsecret"
+    await db.sql(`UPDATE ${DB}.object SET objectclass = 65538 WHERE id = ?`, [id]);
+    expect(await auth('smtp', 'changer', 'secret')).toBe('PAM_PERM_DENIED');
+  });
+  test('a new user is found at once; a name tried while unknown waits at most unknown_login_cache', async () => {
+    await warm();
+    await insertKopanoUser(db, DB, { login: 'newcomer', password: 'new-pw-1' });
+    expect(await auth('smtp', 'newcomer', 'new-pw-1')).toBe('PAM_SUCCESS');
+    expect(await auth('smtp', 'latecomer', 'late-pw-1')).toBe('PAM_USER_UNKNOWN');
+    await insertKopanoUser(db, DB, { login: 'latecomer', password: 'late-pw-1' });
+    expect(await auth('smtp', 'latecomer', 'late-pw-1')).toBe('PAM_USER_UNKNOWN'); // still remembered as unknown
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await auth('smtp', 'latecomer', 'late-pw-1')).toBe('PAM_SUCCESS');
   });
 });
 

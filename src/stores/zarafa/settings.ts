@@ -21,6 +21,9 @@ export interface ZarafaSettings {
   disabledFeatures: string[];
   poolSize: number;
   sslCa: string | null;
+  /** Keep a login-name index in the worker (see login-index.ts). */
+  loginIndex: boolean;
+  unknownLoginCacheMs: number;
 }
 
 function parseHost(r: SectionReader, key: string, spec: string, defaultPort: number): Endpoint {
@@ -81,5 +84,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     disabledFeatures: r.list('disabled_features', cfgDisabled !== undefined ? cfgDisabled.split(/\s+/).filter((s) => s !== '') : KOPANO_DEFAULT_DISABLED),
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
+    loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
+    unknownLoginCacheMs: r.integer('unknown_login_cache', 10, 0, 3600) * 1000,
   };
 }

@@ -1,41 +1,22 @@
 // The `zarafa` store: Kopano's / Zarafa's DB user plugin tables in MySQL or MariaDB, read the
 // way the Kopano server reads them, in one query per request.
-import mysql, { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import mysql, { Pool, PoolConnection } from 'mysql2/promise';
 import { StoreContext } from '../context';
 import { sameLogin } from '../login';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { verifyZarafaHash } from '../zarafa-hash';
+import { LoginIndex } from './login-index';
+import { ALL_LOGINS, FEATURE_SEPARATOR, LoginRow, USER_BY_ID, USER_BY_LOGIN, UserRow } from './queries';
 import { Endpoint, ZarafaSettings } from './settings';
+
+export { PROP_DISABLED_FEATURES, PROP_ENABLED_FEATURES } from './queries';
 
 /** objectclass = (type << 16) | class; users are type 1, and only ACTIVE_USER may log on. */
 export const OBJECTCLASS = { ACTIVE_USER: 0x10001, NONACTIVE_USER: 0x10002, NONACTIVE_ROOM: 0x10003, NONACTIVE_EQUIPMENT: 0x10004, NONACTIVE_CONTACT: 0x10005 } as const;
-/** MAPI tags of the per-user feature lists, as Kopano stores them in objectmvproperty. */
-export const PROP_ENABLED_FEATURES = '0x67B3101E';
-export const PROP_DISABLED_FEATURES = '0x67B4101E';
 /** A host that failed is skipped for this long, then tried first again. */
 const RETRY_DOWN_HOST_MS = 2000;
-const FEATURE_SEPARATOR = '\n';
-
-// Candidates by login name (the column's collation already ignores case), with everything a
-// decision needs: class, password, both feature lists. One round trip, no string-built SQL.
-const USER_QUERY = `
-SELECT o.objectclass AS objectclass, lp.value AS loginname, pw.value AS password,
-  (SELECT GROUP_CONCAT(f.value ORDER BY f.orderid SEPARATOR '\\n') FROM objectmvproperty f
-     WHERE f.objectid = o.id AND f.propname = '${PROP_ENABLED_FEATURES}') AS enabled,
-  (SELECT GROUP_CONCAT(f.value ORDER BY f.orderid SEPARATOR '\\n') FROM objectmvproperty f
-     WHERE f.objectid = o.id AND f.propname = '${PROP_DISABLED_FEATURES}') AS disabled
-FROM objectproperty lp
-JOIN object o ON o.id = lp.objectid
-LEFT JOIN objectproperty pw ON pw.objectid = o.id AND pw.propname = 'password'
-WHERE lp.propname = 'loginname' AND lp.value = ? AND (o.objectclass >> 16) = 1`;
-
-interface UserRow extends RowDataPacket {
-  objectclass: number;
-  loginname: string;
-  password: string | null;
-  enabled: string | null;
-  disabled: string | null;
-}
+/** Reading every login name for the index may take longer than one login may. */
+const INDEX_LOAD_TIMEOUT_MS = 60_000;
 
 interface Host {
   label: string;
@@ -58,6 +39,7 @@ export class ZarafaStore implements Store {
   readonly type = 'zarafa';
   readonly defaultDisabledFeatures: readonly string[];
   private readonly hosts: Host[];
+  private readonly index: LoginIndex | null;
 
   constructor(
     settings: ZarafaSettings,
@@ -82,6 +64,13 @@ export class ZarafaStore implements Store {
         ...(settings.sslCa !== null ? { ssl: { ca: ctx.readFile(settings.sslCa), rejectUnauthorized: true, verifyIdentity: true } } : {}),
       }),
     }));
+    this.index = settings.loginIndex
+      ? new LoginIndex(
+        async () => (await this.query(ALL_LOGINS, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[],
+        settings.unknownLoginCacheMs,
+        (message) => ctx.log('warning', 'store.index_failed', { message }),
+      )
+      : null;
   }
 
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
@@ -105,9 +94,18 @@ export class ZarafaStore implements Store {
   }
 
   private async find(login: string, signal: AbortSignal): Promise<UserRow | undefined> {
-    const rows = (await this.query(USER_QUERY, [login], signal)) as UserRow[];
+    const hint = this.index?.hint(login) ?? { kind: 'none' };
+    if (hint.kind === 'unknown') return undefined;
+    if (hint.kind === 'ids' && hint.ids.length === 1) {
+      // Served only if the row, read now, still carries this login name.
+      const rows = (await this.query(USER_BY_ID, [hint.ids[0]], signal)) as UserRow[];
+      const byId = rows.filter((r) => sameLogin(r.loginname, login));
+      if (byId.length === 1) return byId[0];
+    }
+    const rows = (await this.query(USER_BY_LOGIN, [login], signal)) as UserRow[];
     // The collation may match more than Kopano's strcasecmp would (accents, other scripts).
     const matches = rows.filter((r) => sameLogin(r.loginname, login));
+    this.index?.learn(login, matches.map((r) => Number(r.id)));
     if (matches.length > 1) throw new StoreUnavailableError(`login "${login}" matches ${matches.length} users in the database; Kopano would refuse it too`);
     return matches[0];
   }
