@@ -1,15 +1,14 @@
 // A private OpenLDAP server for tests: its own config, database and TLS certificates in a temp
 // directory, listening on loopback ports only, stopped by its own pid and removed afterwards.
 // Debian 12's slapd; see shared/spec/test-servers.md for why `allow bind_anon_dn` is set.
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { promisify } from 'util';
 import { Client } from 'ldapts';
 import { REPO_ROOT } from './sandbox';
+import { makeTestPki, TestPki } from './test-ca';
 
-const run = promisify(execFile);
 
 export const SUFFIX = 'dc=example,dc=org';
 export const ROOT_DN = `cn=admin,${SUFFIX}`;
@@ -22,33 +21,6 @@ export const GROUPS = `ou=groups,${SUFFIX}`;
 const TEST_SCHEMA = path.join(REPO_ROOT, 'src/sandbox/kopano-test.schema');
 const SYSTEM_SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `/etc/ldap/schema/${s}.schema`);
 
-export interface TestCa {
-  certFile: string;
-  keyFile: string;
-}
-
-/** A self-signed CA in dir (EC keys: quick to make). */
-export async function createTestCa(dir: string, name: string): Promise<TestCa> {
-  const certFile = path.join(dir, `${name}.crt`);
-  const keyFile = path.join(dir, `${name}.key`);
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile,
-    '-out', certFile, '-days', '2', '-subj', `/CN=pam_mapi ${name}`]);
-  fs.chmodSync(certFile, 0o644);
-  return { certFile, keyFile };
-}
-
-/** A server certificate for 127.0.0.1 signed by ca; returns the cert and key files. */
-async function issueServerCert(dir: string, ca: TestCa): Promise<{ certFile: string; keyFile: string }> {
-  const keyFile = path.join(dir, 'server.key');
-  const csr = path.join(dir, 'server.csr');
-  const certFile = path.join(dir, 'server.crt');
-  const ext = path.join(dir, 'server.ext');
-  fs.writeFileSync(ext, 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n');
-  await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', '/CN=127.0.0.1']);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', ext]);
-  return { certFile, keyFile };
-}
-
 export class PrivateSlapd {
   private child: ChildProcess | null = null;
 
@@ -56,7 +28,7 @@ export class PrivateSlapd {
     readonly dir: string,
     readonly ldapPort: number,
     readonly ldapsPort: number,
-    readonly ca: TestCa,
+    readonly pki: TestPki,
   ) {}
 
   get ldapUri(): string {
@@ -69,7 +41,7 @@ export class PrivateSlapd {
 
   /** The CA that signed the server's certificate. */
   get caFile(): string {
-    return this.ca.certFile;
+    return this.pki.caCert;
   }
 
   get pid(): number | undefined {
@@ -81,9 +53,8 @@ export class PrivateSlapd {
   static async start(opts: { ldapPort: number; ldapsPort: number }): Promise<PrivateSlapd> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-slapd-'));
     fs.mkdirSync(path.join(dir, 'data'));
-    const ca = await createTestCa(dir, 'test-ca');
-    const server = await issueServerCert(dir, ca);
-    const slapd = new PrivateSlapd(dir, opts.ldapPort, opts.ldapsPort, ca);
+    const pki = makeTestPki(path.join(dir, 'pki'), 'pam_mapi test-ca', 'IP:127.0.0.1');
+    const slapd = new PrivateSlapd(dir, opts.ldapPort, opts.ldapsPort, pki);
     fs.writeFileSync(slapd.configFile, [
       ...[...SYSTEM_SCHEMAS, TEST_SCHEMA].map((s) => `include ${s}`),
       `pidfile ${path.join(dir, 'slapd.pid')}`,
@@ -95,9 +66,9 @@ export class PrivateSlapd {
       // A bind with a DN and an empty password succeeds as anonymous, as on servers that allow
       // it: so a test of the empty-password refusal proves something.
       'allow bind_anon_dn',
-      `TLSCACertificateFile ${ca.certFile}`,
-      `TLSCertificateFile ${server.certFile}`,
-      `TLSCertificateKeyFile ${server.keyFile}`,
+      `TLSCACertificateFile ${pki.caCert}`,
+      `TLSCertificateFile ${pki.serverCert}`,
+      `TLSCertificateKeyFile ${pki.serverKey}`,
       'database mdb',
       `suffix "${SUFFIX}"`,
       `rootdn "${ROOT_DN}"`,

@@ -3,10 +3,12 @@
 // the access rules, Active Directory's account flags, TLS, failover and a failing directory.
 import { execFileSync } from 'child_process';
 import fs from 'fs';
+import path from 'path';
 import { Client } from 'ldapts';
 import { SectionReader } from '../../src/config/section';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
-import { createTestCa, GROUPS, PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD, TestCa } from '../../src/sandbox/slapd';
+import { GROUPS, PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../../src/sandbox/slapd';
+import { makeTestPki, TestPki } from '../../src/sandbox/test-ca';
 import { verifyCrypt } from '../../src/stores/ldap/crypt/crypt';
 import { md5Crypt } from '../../src/stores/ldap/crypt/md5-crypt';
 import { parseShaCryptSetting, shaCrypt } from '../../src/stores/ldap/crypt/sha-crypt';
@@ -127,7 +129,7 @@ memberUid: ivy
 `;
 
 let slapd: PrivateSlapd;
-let wrongCa: TestCa;
+let wrongCa: TestPki;
 let box: Sandbox;
 let worker: WorkerProcess;
 let people: Person[];
@@ -143,7 +145,7 @@ beforeAll(async () => {
   slapd = await PrivateSlapd.start({ ldapPort: await freePort(), ldapsPort: await freePort() });
   people = PEOPLE_LIST();
   await slapd.add(people.map(ldif).join('\n') + '\n' + GROUP_LDIF);
-  wrongCa = await createTestCa(slapd.dir, 'wrong-ca');
+  wrongCa = makeTestPki(path.join(slapd.dir, 'wrong-ca'), 'pam_mapi wrong-ca');
   proxy = await TcpProxy.start(slapd.ldapPort);
 
   box = Sandbox.create();
@@ -161,11 +163,11 @@ beforeAll(async () => {
     s('ad', slapd.ldapUri, 'filter = (&(objectClass=user)(|(sAMAccountName=%u)(userPrincipalName=%u)))\n'),
     s('ad-pw', slapd.ldapUri, 'filter = (&(objectClass=user)(|(sAMAccountName=%u)(userPrincipalName=%u)))\nauth_method = password\n'),
     s('ldaps', slapd.ldapsUri, `ca_file = ${slapd.caFile}\n`),
-    s('ldaps-wrongca', slapd.ldapsUri, `ca_file = ${wrongCa.certFile}\n`),
+    s('ldaps-wrongca', slapd.ldapsUri, `ca_file = ${wrongCa.caCert}\n`),
     s('ldaps-systemca', slapd.ldapsUri),
-    s('ldaps-noverify', slapd.ldapsUri, `ca_file = ${wrongCa.certFile}\ntls_verify = no\n`),
+    s('ldaps-noverify', slapd.ldapsUri, `ca_file = ${wrongCa.caCert}\ntls_verify = no\n`),
     s('starttls', slapd.ldapUri, `starttls = yes\nca_file = ${slapd.caFile}\n`),
-    s('starttls-wrongca', slapd.ldapUri, `starttls = yes\nca_file = ${wrongCa.certFile}\n`),
+    s('starttls-wrongca', slapd.ldapUri, `starttls = yes\nca_file = ${wrongCa.caCert}\n`),
     s('proxied', `ldap://127.0.0.1:${proxy.port}`),
     s('proxied-pw', `ldap://127.0.0.1:${proxy.port}`, 'auth_method = password\n'),
     // Two URIs to one server, searching under a base that does not exist.
