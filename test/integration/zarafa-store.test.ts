@@ -149,11 +149,12 @@ describe('the login index: fast, and never stale', () => {
 
     expect(await auth('smtp', 'changer', 'changer-old')).toBe('PAM_SUCCESS');
     const id = await idOf('changer');
-    await db.sql(`UPDATE ${DB}.objectproperty SET value = '1a2b3c4d145067bcf68d75da15b70e669c329078' WHERE objectid = ? AND propname = 'password'`, [id]);
+    // printf '00000000wonderland' | md5sum
+    await db.sql(`UPDATE ${DB}.objectproperty SET value = '000000003fd4ccb771c545e59c383ce63d5afcd2' WHERE objectid = ? AND propname = 'password'`, [id]);
     expect(await auth('smtp', 'changer', 'changer-old')).toBe('PAM_AUTH_ERR');
-    expect(await auth('smtp', 'changer', 'secret')).toBe('PAM_SUCCESS'); // salt 1a2b3c4d + md5 of "1a2b3c4dsecret"
+    expect(await auth('smtp', 'changer', 'wonderland')).toBe('PAM_SUCCESS');
     await db.sql(`UPDATE ${DB}.object SET objectclass = 65538 WHERE id = ?`, [id]);
-    expect(await auth('smtp', 'changer', 'secret')).toBe('PAM_PERM_DENIED');
+    expect(await auth('smtp', 'changer', 'wonderland')).toBe('PAM_PERM_DENIED');
   });
   test('a new user is found at once; a name tried while unknown waits at most unknown_login_cache', async () => {
     await warm();
