@@ -77,3 +77,19 @@ test('the systemd units pass systemd-analyze verify', () => {
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('npm run deb: a package of the same layout, /etc/pam_mapi.conf a conffile, a postinst that saves the baseline', () => {
+  const deb = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8' }).trim().split('\n').pop() ?? '';
+  const debPath = path.join(REPO_ROOT, deb);
+  const contents = execFileSync('dpkg-deb', ['--contents', debPath], { encoding: 'utf8' });
+  expect(contents).toMatch(new RegExp(`-rw-r--r-- root/root .* \\.${pamDir}/pam_mapi\\.so\\n`));
+  expect(contents).toMatch(/-rw------- root\/root .* \.\/etc\/pam_mapi\.conf\n/);
+  expect(contents).toMatch(/\.\/usr\/sbin\/pam-mapi-worker -> \/usr\/lib\/pam_mapi\/dist\/src\/worker\/main\.js/);
+  expect(contents).toMatch(/\.\/lib\/systemd\/system\/pam-mapi-worker\.socket\n/);
+  expect(contents).toMatch(/\.\/usr\/share\/man\/man5\/pam_mapi\.conf\.5\n/);
+  expect(contents).not.toMatch(/installed-files|node_modules\/jest\//);
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toBe('Package: pam-mapi\nDepends: libpam0g, nodejs (>= 20) | node (>= 20)\n');
+  expect(execFileSync('dpkg-deb', ['--info', debPath, 'conffiles'], { encoding: 'utf8' })).toBe('/etc/pam_mapi.conf\n');
+  expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
+  fs.rmSync(debPath);
+});
