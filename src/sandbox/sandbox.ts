@@ -68,7 +68,7 @@ export class WorkerProcess {
     return this.exited;
   }
 
-  waitExit(): Promise<number | null> {
+  ended(): Promise<number | null> {
     return this.exited;
   }
 }

@@ -55,7 +55,7 @@ def stop(*_):
     worker.terminate()
     worker.wait()
     os.unlink(path)
-    sys.exit(0)
+    raise SystemExit(0)
 
 
 signal.signal(signal.SIGTERM, stop)

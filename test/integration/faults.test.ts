@@ -94,7 +94,7 @@ test('without socket activation, a killed worker: PAM_AUTHINFO_UNAVAIL until it 
   const inFlight = load('db', 32, 100);
   await new Promise((r) => setTimeout(r, 600));
   worker.signal('SIGKILL');
-  await worker.waitExit();
+  await worker.ended();
   db.resume();
   const outcomes = await inFlight;
   neverWrong(outcomes);
