@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units;
 # fail2ban-regex checks the shipped jail.
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
-  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban)
+  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban libpam-mysql libpam-ldapd nslcd)
 
 missing=()
 for p in "${packages[@]}"; do

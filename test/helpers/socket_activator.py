@@ -55,7 +55,7 @@ def stop(*_):
     worker.terminate()
     worker.wait()
     os.unlink(path)
-    raise SystemExit(0)
+    raise SystemExit
 
 
 signal.signal(signal.SIGTERM, stop)
