@@ -1,10 +1,17 @@
 // Asks the worker one account question for a user that should not exist, the way the module
 // would: proof that the worker answers on its socket and reaches its store.
+import crypto from 'crypto';
 import net from 'net';
 import { ErrorCode, Field, MessageType, nameOf, Op, Result } from './constants';
 import { decodeFields, FrameBuilder, FrameReader } from './frame';
 
 export const PROBE_USER = 'pam-mapi-doctor-probe';
+
+/** A name no cache has seen, so every probe reaches the store (the zarafa store remembers unknown
+ * names for a while). */
+function freshProbeUser(): string {
+  return `${PROBE_USER}-${crypto.randomBytes(4).toString('hex')}`;
+}
 
 export type ProbeAnswer =
   | { kind: 'result'; result: string; ms: number }
@@ -20,7 +27,7 @@ export function probeWorker(socketPath: string, timeoutMs: number, args: string[
     const timer = setTimeout(() => done({ kind: 'unreachable', message: `no answer within ${timeoutMs} ms` }), timeoutMs);
     sock.on('error', (e) => done({ kind: 'unreachable', message: e.message }));
     sock.on('connect', () => {
-      const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.ACCOUNT).text(Field.SERVICE, 'pam-mapi-doctor').text(Field.USER, PROBE_USER);
+      const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.ACCOUNT).text(Field.SERVICE, 'pam-mapi-doctor').text(Field.USER, freshProbeUser());
       for (const a of args) b.text(Field.ARG, a);
       sock.write(b.build());
     });

@@ -6,7 +6,7 @@ import { sameLogin } from '../login';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { verifyZarafaHash } from '../zarafa-hash';
 import { LoginIndex } from './login-index';
-import { ALL_LOGINS, FEATURE_SEPARATOR, LoginRow, USER_BY_ID, USER_BY_LOGIN, UserRow } from './queries';
+import { ALL_LOGINS, FEATURE_SEPARATOR, KopanoUser, LoginRow, PartRow, USER_BY_LOGIN, USER_PARTS_BY_ID, userFromParts, UserRow } from './queries';
 import { Endpoint, ZarafaSettings } from './settings';
 
 export { PROP_DISABLED_FEATURES, PROP_ENABLED_FEATURES } from './queries';
@@ -93,14 +93,14 @@ export class ZarafaStore implements Store {
     await this.query('SELECT 1', [], signal);
   }
 
-  private async find(login: string, signal: AbortSignal): Promise<UserRow | undefined> {
+  private async find(login: string, signal: AbortSignal): Promise<KopanoUser | undefined> {
     const hint = this.index?.hint(login) ?? { kind: 'none' };
     if (hint.kind === 'unknown') return undefined;
     if (hint.kind === 'ids' && hint.ids.length === 1) {
-      // Served only if the row, read now, still carries this login name.
-      const rows = (await this.query(USER_BY_ID, [hint.ids[0]], signal)) as UserRow[];
-      const byId = rows.filter((r) => sameLogin(r.loginname, login));
-      if (byId.length === 1) return byId[0];
+      // Served only if the user, read now, still carries this login name.
+      const id = hint.ids[0];
+      const user = userFromParts(id, (await this.query(USER_PARTS_BY_ID, [id, id, id], signal)) as PartRow[]);
+      if (user !== undefined && sameLogin(user.loginname, login)) return user;
     }
     const rows = (await this.query(USER_BY_LOGIN, [login], signal)) as UserRow[];
     // The collation may match more than Kopano's strcasecmp would (accents, other scripts).
@@ -172,7 +172,7 @@ export class ZarafaStore implements Store {
   }
 }
 
-function toUser(row: UserRow): StoreUser {
+function toUser(row: KopanoUser): StoreUser {
   const split = (v: string | null): string[] => (v === null ? [] : v.split(FEATURE_SEPARATOR).filter((s) => s !== ''));
   const state: AccountState = Number(row.objectclass) === OBJECTCLASS.ACTIVE_USER ? 'active' : 'inactive';
   return { login: row.loginname, state, features: { enabled: split(row.enabled), disabled: split(row.disabled) } };
