@@ -100,6 +100,14 @@ static int send_request(struct exchange *x, unsigned op, int argc, const char **
 	/* One more than the limit, so the worker sees that the line was cut and can refuse it. */
 	for (int i = 0; i < argc && i <= (int)PMP_MAX_ARGS; i++)
 		pmp_put_capped(&w, PMP_F_ARG, argv[i], PMP_LIMIT_TEXT);
+	if (op == PMP_OP_AUTHENTICATE) {
+		/* The token an earlier module set, if any, saves the worker a GET_AUTHTOK round trip;
+		 * whether to use it is the worker's decision. The frame is wiped once sent. */
+		const char *tok = item_string(x->pamh, PAM_AUTHTOK);
+
+		pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
+		pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
+	}
 	return send_frame(x, &w);
 }
 

@@ -23,6 +23,9 @@ export interface PamRequest {
   args: string[];
   /** The module sends one argument more than MAX_ARGS when the line has more. */
   argsTruncated: boolean;
+  /** PAM_AUTHTOK as the module found it, sent with an authentication request; null when the
+   * module did not send it (then the worker asks with GET_AUTHTOK). The secret must be wiped. */
+  authtok: SecretAnswer | null;
 }
 
 export interface SecretAnswer {
@@ -74,6 +77,7 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
     euid: u32(fields, Field.EUID),
     args: args.slice(0, MAX_ARGS),
     argsTruncated: args.length > MAX_ARGS,
+    authtok: op === 'authenticate' && u32(fields, Field.PRESENT) !== null ? decodeSecretAnswer(MessageType.AUTHTOK, payload) : null,
   };
 }
 

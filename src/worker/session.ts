@@ -75,7 +75,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     }
     req = decodeRequest(first.type, first.payload);
     env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid });
-    const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs), env.policy());
+    const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), env.policy());
     channel.close(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
     env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
       op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
@@ -94,10 +94,13 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       : err instanceof ProtocolViolation ? 'UNEXPECTED' : 'INTERNAL';
     env.logger.log('error', 'request.failed', { code, message: err.message, op: req?.op, service: req?.service, pid: peer.pid });
     channel.close(errorFrame(code, err.message));
+  } finally {
+    // A token the policy did not use.
+    req?.authtok?.secret?.fill(0);
   }
 }
 
-function pamSide(channel: FrameChannel, timeoutMs: number): PamSide {
+function pamSide(channel: FrameChannel, timeoutMs: number, req: PamRequest): PamSide {
   const ask = async (frame: Buffer, expected: number): Promise<SecretAnswer> => {
     channel.send(frame);
     const answer: RawFrame = await channel.next(timeoutMs);
@@ -112,7 +115,8 @@ function pamSide(channel: FrameChannel, timeoutMs: number): PamSide {
     }
   };
   return {
-    getAuthtok: () => ask(getAuthtokFrame(), MessageType.AUTHTOK),
+    // The module sends PAM_AUTHTOK with the request; only an older one makes us ask for it.
+    getAuthtok: () => (req.authtok !== null ? Promise.resolve(req.authtok) : ask(getAuthtokFrame(), MessageType.AUTHTOK)),
     converse: (style, text, setAuthtok) => ask(converseFrame(style, text, setAuthtok), MessageType.CONV_ANSWER),
   };
 }

@@ -55,6 +55,26 @@ describe('frames the module never sends', () => {
     expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'VERSION' }]);
     await stillServes();
   });
+  test('PAM_AUTHTOK sent with the request saves a round trip, and only where the options allow using it', async () => {
+    const auth = (args: string[], present?: boolean, secret?: string): Buffer => {
+      const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'raw').bytes(Field.USER, Buffer.from('alice'));
+      for (const a of args) b.text(Field.ARG, a);
+      if (present !== undefined) b.u32(Field.PRESENT, present ? 1 : 0);
+      if (secret !== undefined) b.bytes(Field.SECRET, Buffer.from(secret));
+      return b.build();
+    };
+    const types = async (frame: Buffer): Promise<string[]> => (await exchange(box.socketPath, [frame])).map((a) => (a.type === 'RESULT' ? `RESULT ${a.result}` : a.type));
+    // try_first_pass with the token: answered at once.
+    expect(await types(auth(['try_first_pass'], true, 'wonderland'))).toEqual(['RESULT SUCCESS']);
+    expect(await types(auth(['use_first_pass'], true, 'not-it'))).toEqual(['RESULT AUTH_ERR']);
+    // No token: straight to the prompt, no GET_AUTHTOK; use_first_pass: a no.
+    expect((await types(auth(['try_first_pass'], false)))[0]).toBe('CONVERSE');
+    expect(await types(auth(['use_first_pass'], false))).toEqual(['RESULT AUTH_ERR']);
+    // Without try_first_pass or use_first_pass the token is not used: the worker prompts.
+    expect((await types(auth([], true, 'wonderland')))[0]).toBe('CONVERSE');
+    // An older module that does not send it is asked, as before.
+    expect((await types(auth(['try_first_pass'])))[0]).toBe('GET_AUTHTOK');
+  });
   test('a truncated field is MALFORMED', async () => {
     const frame = Buffer.from([0, 1, 0, MessageType.REQUEST, 0, 0, 0, 4, Field.OP, 0, 9, 1]);
     expect(await exchange(box.socketPath, [frame])).toMatchObject([{ type: 'ERROR', error: 'MALFORMED' }]);
