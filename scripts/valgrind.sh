@@ -16,6 +16,7 @@ require('fs').writeFileSync('$dir/users', usersFileLine({ login: 'alice', passwo
 printf '[worker]\nsocket = %s/worker.sock\n[store]\npath = %s/users\n' "$dir" "$dir" > "$dir/pam_mapi.conf"
 chmod 600 "$dir/pam_mapi.conf"
 mkdir "$dir/pam.d"
+printf 'auth required pam_deny.so\naccount required pam_deny.so\n' > "$dir/pam.d/other"
 printf 'auth required %s/build/Release/pam_mapi.so try_first_pass worker=%s/worker.sock\naccount required %s/build/Release/pam_mapi.so worker=%s/worker.sock\n' "$PWD" "$dir" "$PWD" "$dir" > "$dir/pam.d/smtp"
 node dist/src/worker/main.js --config "$dir/pam_mapi.conf" 2> "$dir/worker.log" &
 wpid=$!

@@ -47,7 +47,8 @@ export class PrivateMariaDB {
     // --no-defaults must come first, or the system's my.cnf is read too.
     this.child = spawn('mariadbd', ['--no-defaults', `--datadir=${this.datadir}`, `--socket=${this.socketPath}`, ...net,
       '--user=root', `--pid-file=${path.join(this.dir, 'mysqld.pid')}`, `--log-error=${path.join(this.dir, 'error.log')}`,
-      '--skip-log-bin', '--skip-name-resolve', '--max-connections=500', ...tls, ...SMALL], { stdio: 'ignore' });
+      // Its own temp dir: a file of its vanishing from a shared /tmp failed a query once.
+      `--tmpdir=${this.dir}`, '--skip-log-bin', '--skip-name-resolve', '--max-connections=500', ...tls, ...SMALL], { stdio: 'ignore' });
     const until = Date.now() + 30000;
     for (;;) {
       try {

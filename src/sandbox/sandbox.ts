@@ -82,6 +82,8 @@ export class Sandbox {
     this.pamDir = path.join(dir, 'pam.d');
     this.socketPath = path.join(dir, 'worker.sock');
     fs.mkdirSync(this.pamDir);
+    // libpam wants an `other` service and logs its absence at every pam_start.
+    fs.writeFileSync(path.join(this.pamDir, 'other'), 'auth required pam_deny.so\naccount required pam_deny.so\n');
   }
 
   static create(prefix = 'pam_mapi-'): Sandbox {

@@ -61,6 +61,8 @@ export class PrivateSlapd {
       `argsfile ${path.join(dir, 'slapd.args')}`,
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
+      // Not a syslog line per operation (Debian's default is none too).
+      'loglevel none',
       // {SHA256}..{SSHA512} userPassword values, so binds work for every scheme the store reads.
       'moduleload pw-sha2',
       // A bind with a DN and an empty password succeeds as anonymous, as on servers that allow

@@ -15,7 +15,7 @@ import { parseShaCryptSetting, shaCrypt } from '../../src/stores/ldap/crypt/sha-
 import { LdapStore } from '../../src/stores/ldap/ldap-store';
 import { parseLdapSettings } from '../../src/stores/ldap/settings';
 import { pamRun } from '../helpers/pam';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/sandbox/ports';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
 

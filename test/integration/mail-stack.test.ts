@@ -15,7 +15,7 @@ import { removeStalePamWrapperDirs } from '../helpers/mail/daemon';
 import { PrivatePostfix } from '../helpers/mail/postfix';
 import { Saslauthd } from '../helpers/mail/saslauthd';
 import { pamRun } from '../helpers/pam';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/sandbox/ports';
 import { syslogMark, syslogSince } from '../helpers/syslog';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@ import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { PrivateMariaDB } from '../../src/sandbox/mariadb';
 import { createKopanoDatabase, insertKopanoUser, KopanoUser } from '../../src/sandbox/kopano-db';
 import { pamRun } from '../helpers/pam';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/sandbox/ports';
 import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
 
 const DB = 'kopano';

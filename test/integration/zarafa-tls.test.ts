@@ -6,7 +6,7 @@ import { PrivateMariaDB } from '../../src/sandbox/mariadb';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { makeTestPki, TestPki } from '../../src/sandbox/test-ca';
 import { pamRun } from '../helpers/pam';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../src/sandbox/ports';
 
 let db: PrivateMariaDB;
 let otherDb: PrivateMariaDB;

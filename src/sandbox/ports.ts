@@ -1,4 +1,4 @@
-// A free loopback port, for servers that the tests start on 127.0.0.1.
+// A free loopback port, for the servers that tests and the benchmark start on 127.0.0.1.
 import net from 'net';
 
 export function freePort(): Promise<number> {

@@ -1,0 +1,196 @@
+// BENCHMARKS.md: the run's figures as Markdown tables. Only the part between the markers is
+// rewritten; text outside them (the findings, the lead's notes) stays.
+import fs from 'fs';
+import path from 'path';
+import { NSLCD_THREADS } from './nslcd';
+import { MODULES, ModuleName, WARMUP_SECONDS } from './options';
+import { pointOf, Point, Results } from './results';
+import { LABELS } from './stacks';
+import { scalingMedian } from './scaling';
+import { checkTargets } from './targets';
+
+export const BEGIN = '<!-- BEGIN npm run bench: generated, rewritten by every run -->';
+export const END = '<!-- END npm run bench -->';
+
+const n0 = (v: number): string => Math.round(v).toLocaleString('en-US');
+const n1 = (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const us = (v: number): string => (v >= 10000 ? `${n1(v / 1000)} ms` : `${n0(v)} µs`);
+const mb = (kb: number): string => `${n1(kb / 1024)} MB`;
+
+/** A Markdown table, the first column left-aligned and the others right-aligned (numbers). */
+function table(head: string[], rows: string[][], numbers = true): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 || !numbers ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function pointRow(p: Point): string[] {
+  const l = p.load;
+  return [LABELS[p.module], String(p.clients), n0(l.authsPerS), us(l.p50), us(l.p90), us(l.p99), us(l.max),
+    `${n0(l.failed)} / ${n0(l.transactions)}`, n0(l.wrongAnswers),
+    p.workerCpu === null ? '-' : `${n0(p.workerCpu)}%`, p.serverCpu === null ? '-' : `${n0(p.serverCpu)}%`, `${n0(p.machineCpu)}%`, `${n0(p.othersCpu)}%`];
+}
+
+const POINT_HEAD = ['module', 'clients', 'auths/s', 'p50', 'p90', 'p99', 'max', 'failed / transactions', 'wrong answers', 'worker CPU', 'server CPU', 'machine CPU', 'others\' CPU'];
+
+function modulesOf(r: Results): ModuleName[] {
+  return MODULES.filter((m) => r.options.modules.includes(m));
+}
+
+function comparison(r: Results): string[] {
+  if (r.points.length === 0) return [];
+  const most = Math.max(...r.levels.map((l) => l.users));
+  const chart = path.relative(path.dirname(r.options.markdownFile), r.options.chartFile);
+  const at = r.points.filter((p) => p.users === most).sort((a, b) => MODULES.indexOf(a.module) - MODULES.indexOf(b.module) || a.clients - b.clients);
+  const many = r.options.clients.includes(16) ? 16 : Math.max(...r.options.clients);
+  const scaling = modulesOf(r).map((m) => [LABELS[m], ...r.levels.map((l) => {
+    const p = pointOf(r, m, l.users, many);
+    return p ? `${n0(p.load.authsPerS)} (p99 ${us(p.load.p99)})` : '-';
+  })]);
+  const memory = modulesOf(r).filter((m) => m.startsWith('mapi_')).map((m) => [LABELS[m], ...r.levels.map((l) => {
+    const w = l.workers.find((x) => x.module === m);
+    return w ? `${mb(w.rssKb)} (peak ${mb(w.hwmKb)}, anonymous ${mb(w.anonKb)})` : '-';
+  })]);
+  const dbRows = r.points.filter((p) => p.db !== null && p.clients === many).map((p) => [LABELS[p.module], n0(p.users),
+    n1(p.db!.rowsScanned), n1(p.db!.rowsByIndex), n1(p.db!.tmpDiskTables), n1(p.db!.tmpTables), n1(p.db!.statements), n1(p.db!.connections)]);
+  const problems = r.levels.flatMap((l) => l.workers.filter((w) => w.problems > 0).map((w) => `- ${LABELS[w.module]}, ${n0(l.users)} users: ${w.problems} warning/error lines in the worker's log, e.g. \`${w.sample[0]}\``));
+  return [
+    `![auths/s and p99 against clients](${chart})`,
+    '',
+    `### ${n0(most)} users, every module at every client count`,
+    '',
+    table(POINT_HEAD, at.map(pointRow)),
+    '',
+    `### Against the number of users (${many} clients): auths/s (p99)`,
+    '',
+    table(['module', ...r.levels.map((l) => `${n0(l.users)} users`)], scaling),
+    '',
+    ...sideBySide(r, many),
+    `### MariaDB's work per transaction (${many} clients, from its global status counters)`,
+    '',
+    table(['module', 'users', 'rows read by scans', 'rows read by index', 'temp tables on disk', 'temp tables', 'statements', 'connections'], dbRows),
+    '',
+    '### Worker memory after all points at each user count',
+    '',
+    table(['store', ...r.levels.map((l) => `${n0(l.users)} users`)], memory),
+    ...(problems.length > 0 ? ['', ...problems] : []),
+    '',
+    '### Primary-key lookup and loading the users',
+    '',
+    table(['users', 'PK lookup p50', 'PK lookup p99', 'MariaDB insert (new users)', 'slapadd (new users)', 'users file'],
+      r.levels.map((l) => [n0(l.users), l.pk ? us(l.pk.p50) : '-', l.pk ? us(l.pk.p99) : '-', `${n1(l.fill.mysql)} s`, `${n1(l.fill.ldap)} s`, `${n1(l.fill.file)} s`])),
+    '',
+    '<details><summary>Every point of the run</summary>',
+    '',
+    table(['users', ...POINT_HEAD], r.points.map((p) => [n0(p.users), ...pointRow(p)])),
+    '',
+    '</details>',
+    '',
+  ];
+}
+
+/** A warning when other work took a noticeable share of the machine during the points. */
+function busyNote(r: Results): string[] {
+  if (r.points.length === 0) return [];
+  const others = r.points.map((p) => p.othersCpu).sort((a, b) => a - b);
+  const median = others[Math.floor(others.length / 2)];
+  const worst = others[others.length - 1];
+  return median > 5
+    ? [`**The machine was not quiet:** processes other than this benchmark's used a median ${n0(median)}% (at most ${n0(worst)}%) of all cores during the points; the figures are noisier and lower than on an idle machine.`, '']
+    : [`Processes other than this benchmark's used a median ${n0(median)}% (at most ${n0(worst)}%) of all cores during the points.`, ''];
+}
+
+function sideBySide(r: Results, many: number): string[] {
+  const scaling = r.scaling ?? [];
+  if (scaling.length === 0) return [];
+  const users = [...new Set(scaling.map((p) => p.users))].sort((a, b) => a - b);
+  const rounds = [...new Set(scaling.map((p) => p.round))].sort((a, b) => a - b);
+  const cell = (u: number, round: number): string => {
+    const p = scaling.find((x) => x.users === u && x.round === round);
+    return p ? `${n0(p.load.authsPerS)} (p99 ${us(p.load.p99)})` : '-';
+  };
+  return [
+    `### pam_mapi zarafa at each user count side by side (${many} clients; one database and worker per count, alternating)`,
+    '',
+    table(['round', ...users.map((u) => `${n0(u)} users`)], [
+      ...rounds.map((round) => [String(round), ...users.map((u) => cell(u, round))]),
+      ['median', ...users.map((u) => {
+        const m = scalingMedian(scaling, u);
+        return m ? `${n0(m.authsPerS)} (p99 ${us(m.p99)})` : '-';
+      })],
+    ]),
+    '',
+  ];
+}
+
+function soakPart(r: Results): string[] {
+  if (r.soak.length === 0) return [];
+  const steps = r.soak[0].points.map((p) => p.requests);
+  return [
+    `### Memory soak: worker RSS every ${n0(r.options.soakStep)} requests (${n0(r.soak[0].users)} users)`,
+    '',
+    table(['requests', ...r.soak.map((s) => `${LABELS[s.module as ModuleName]}: RSS (anonymous)`)],
+      steps.map((n, i) => [n0(n), ...r.soak.map((s) => (s.points[i] ? `${mb(s.points[i].rssKb)} (${mb(s.points[i].anonKb)})` : '-'))])),
+    '',
+    ...r.soak.map((s) => `${LABELS[s.module as ModuleName]}: ${n0(s.transactions)} transactions in ${n1(s.seconds)} s, ${n0(s.wrongAnswers)} wrong answers.`),
+    '',
+  ];
+}
+
+export function generated(r: Results): string {
+  const targets = checkTargets(r);
+  const most = Math.max(...r.levels.map((l) => l.users));
+  return [
+    BEGIN,
+    `## Results (${r.options.mode} run)`,
+    '',
+    `Command: \`${r.options.command}\` (as root, from the checkout). Wall clock: ${n1(r.wallSeconds / 60)} min.`,
+    r.points.length === 0
+      ? `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`
+      : `Users: ${r.levels.map((l) => n0(l.users)).join(', ')}; clients: ${r.options.clients.join(', ')}; ${r.options.seconds} s per point;`
+        + ` every ${r.options.wrongEvery}th transaction with a wrong password (not for pam_permit); zarafa store pool_size ${r.options.poolSize}.`,
+    '',
+    table(['machine', ''], r.facts.map(([k, v]) => [k, v.replace(/\|/g, '\\|')]), false),
+    '',
+    ...busyNote(r),
+    ...(r.points.length > 0 ? [
+      `### Targets (ratios from this run, ${n0(most)} users)`,
+      '',
+      table(['target', 'measured', ''], targets.map((t) => [t.target, t.measured, t.met === null ? '-' : t.met ? 'met' : '**not met**']), false),
+      '',
+    ] : []),
+    ...comparison(r),
+    ...soakPart(r),
+    '### How these were measured',
+    '',
+    '- A transaction is pam_start, pam_authenticate, pam_acct_mgmt (after a success), pam_end, from `build/Release/pam_load`'
+      + ' threads; user k is `user<k>` with password `pw-<k>`; every answer is checked. Each point is measured after a'
+      + ` ${WARMUP_SECONDS} s warm-up of every module, the modules interleaved (all at 1 client, then all at 4, ...).`,
+    '- pam_mysql (Debian 0.8.2 crashes with threads in one process) runs as one single-thread pam_load process per client;'
+      + ' its auths/s are the sum, its percentiles the median of the processes\' percentiles, its max the largest.',
+    `- pam_ldap talks to nslcd (${NSLCD_THREADS} threads, anonymous search, \`pam_authc_ppolicy no\`) in a private mount namespace; pam_mapi\'s ldap store searches as \`cn=pam\` and binds as the user, as nslcd does.`
+      + ' slapd runs with `loglevel none` (Debian\'s default), MariaDB with a 512 MB buffer pool; every private pam.d has an `other` file.',
+    '- Worker CPU and server CPU are percent of one core over the point (server: mariadbd for zarafa and pam_mysql, slapd for ldap, slapd + nslcd for pam_ldap);'
+      + ' machine CPU is percent of all cores, others\' CPU the part of it used by processes that are not this benchmark\'s'
+      + ' (another job on the machine: figures with much of it are noisy). The worker logs each request at info level to a file, as under journald.',
+    ...(r.syslog !== null ? [`- Syslog messages the modules sent during the run (to a private drain at /dev/log): ${Object.entries(r.syslog.counts).map(([k, v]) => `${k} ${n0(v)}`).join(', ') || 'none'}.`] : []),
+    '',
+    END,
+  ].join('\n');
+}
+
+const HEADER = `# Benchmarks
+
+\`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit (the floor), pam_mapi with
+its file, zarafa and ldap stores, pam_mysql and pam_ldap with nslcd, against a private MariaDB and slapd it fills
+and removes. \`npm run bench -- --quick\` is a smoke run; \`--help\` lists the options. What was tried and what
+helped is in [bench/README.md](bench/README.md).
+
+`;
+
+export function writeReport(r: Results, file: string): void {
+  const part = generated(r);
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const i = old.indexOf(BEGIN);
+  const j = old.indexOf(END);
+  const text = i >= 0 && j > i ? old.slice(0, i) + part + old.slice(j + END.length) : HEADER + part + '\n';
+  fs.writeFileSync(file, text);
+}

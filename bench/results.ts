@@ -1,0 +1,62 @@
+// What one benchmark run found, as written to results.json and read by the report and chart.
+import type { Facts } from './machine';
+import type { DbWork } from './mariadb-status';
+import type { BenchOptions, ModuleName } from './options';
+import type { LoadResult } from './pam-load';
+import type { PkLookup } from './pk-lookup';
+import type { ScalingPoint } from './scaling';
+import type { SoakResult } from './soak';
+import type { SyslogCounts } from './syslog';
+
+export interface Point {
+  users: number;
+  module: ModuleName;
+  clients: number;
+  load: LoadResult;
+  /** Percent of one core over the point; the worker for pam_mapi, else null. */
+  workerCpu: number | null;
+  /** Percent of one core: mariadbd, slapd (+ nslcd), or null for none. */
+  serverCpu: number | null;
+  /** Percent of all cores, everything on the machine. */
+  machineCpu: number;
+  /** Percent of all cores used by processes that are not the benchmark's (others' work). */
+  othersCpu: number;
+  /** MariaDB's work per transaction (zarafa, pam_mysql), else null. */
+  db: DbWork | null;
+}
+
+export interface WorkerAfter {
+  module: ModuleName;
+  rssKb: number;
+  hwmKb: number;
+  anonKb: number;
+  logBytes: number;
+  /** Log lines at warning level or worse, and the first few of them. */
+  problems: number;
+  sample: string[];
+}
+
+export interface UserLevel {
+  users: number;
+  /** Seconds to add this level's new users: MariaDB (both schemas), slapd (slapadd), users file. */
+  fill: { mysql: number; ldap: number; file: number };
+  pk: PkLookup | null;
+  workers: WorkerAfter[];
+}
+
+export interface Results {
+  options: BenchOptions;
+  facts: Facts;
+  levels: UserLevel[];
+  points: Point[];
+  /** zarafa at every user count side by side (scaling.ts). */
+  scaling: ScalingPoint[];
+  soak: SoakResult[];
+  /** Syslog messages the run's modules sent, by module (null: not counted). */
+  syslog: SyslogCounts | null;
+  wallSeconds: number;
+}
+
+export function pointOf(r: Results, module: ModuleName, users: number, clients: number): Point | undefined {
+  return r.points.find((p) => p.module === module && p.users === users && p.clients === clients);
+}

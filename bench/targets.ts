@@ -1,0 +1,82 @@
+// The issue's targets, each computed from figures of the same run: ratios between modules
+// measured side by side, never against numbers from another day.
+import { ModuleName } from './options';
+import { pointOf, Results } from './results';
+import { SCALING_ROUNDS, scalingMedian } from './scaling';
+import { MAPI_STORES } from './stacks';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+const RSS_LIMIT_MB = 100;
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function checkTargets(r: Results): TargetCheck[] {
+  const users = r.levels.map((l) => l.users);
+  const most = Math.max(...users);
+  const least = Math.min(...users);
+  const many = r.options.clients.includes(16) ? 16 : Math.max(...r.options.clients);
+  const at = (m: ModuleName, c = many, u = most) => pointOf(r, m, u, c);
+  const out: TargetCheck[] = [];
+  const none = (target: string): void => {
+    out.push({ target, measured: 'not measured in this run', met: null });
+  };
+
+  const ratio = (target: string, a: ModuleName, b: ModuleName, factor: number): void => {
+    const pa = at(a);
+    const pb = at(b);
+    if (!pa || !pb) return none(target);
+    const x = pa.load.authsPerS / pb.load.authsPerS;
+    out.push({ target, measured: `${fmt(pa.load.authsPerS)} / ${fmt(pb.load.authsPerS)} auths/s = ${fmt(x, 2)}×`, met: x >= factor });
+  };
+  ratio(`zarafa ≥ 5× pam_mysql at ${many} clients, ${fmt(most)} users`, 'mapi_zarafa', 'pam_mysql', 5);
+
+  const z = at('mapi_zarafa');
+  const my = at('pam_mysql');
+  if (z && my) {
+    out.push({ target: `zarafa p99 ≤ pam_mysql p50 at ${many} clients`, measured: `${fmt(z.load.p99)} µs vs ${fmt(my.load.p50)} µs`, met: z.load.p99 <= my.load.p50 });
+  } else none(`zarafa p99 ≤ pam_mysql p50 at ${many} clients`);
+
+  ratio(`ldap ≥ 3× pam_ldap+nslcd at ${many} clients, ${fmt(most)} users`, 'mapi_ldap', 'pam_ldap', 3);
+
+  const permit = at('pam_permit', 1);
+  const pk = r.levels.find((l) => l.users === most)?.pk;
+  for (const m of Object.keys(MAPI_STORES) as ModuleName[]) {
+    const target = `${m.replace('mapi_', '')}: 1-client p50 ≤ 2 × (pam_permit p50 + PK lookup p50)`;
+    const p = at(m, 1);
+    if (!p || !permit || !pk) {
+      if (r.options.modules.includes(m)) none(target);
+      continue;
+    }
+    const limit = 2 * (permit.load.p50 + pk.p50);
+    out.push({ target, measured: `${fmt(p.load.p50)} µs vs 2 × (${fmt(permit.load.p50)} + ${fmt(pk.p50)}) = ${fmt(limit)} µs`, met: p.load.p50 <= limit });
+  }
+
+  // From the side-by-side rounds when the run has them (see scaling.ts), else from the levels.
+  const side = (u: number) => scalingMedian(r.scaling ?? [], u);
+  const small = side(least) ?? at('mapi_zarafa', many, least)?.load;
+  const large = side(most) ?? at('mapi_zarafa', many, most)?.load;
+  const how = side(least) && side(most) ? `side by side, median of ${SCALING_ROUNDS} rounds` : 'levels of the run';
+  const dropTarget = most > least ? `zarafa auths/s drop ≤ 20% from ${fmt(least)} to ${fmt(most)} users (${many} clients)` : 'zarafa auths/s drop ≤ 20% from 1,000 to 100,000 users';
+  if (small && large && most > least) {
+    const drop = 1 - large.authsPerS / small.authsPerS;
+    out.push({ target: dropTarget, measured: `${fmt(small.authsPerS)} → ${fmt(large.authsPerS)} auths/s: ${drop >= 0 ? '−' : '+'}${fmt(Math.abs(drop) * 100, 1)}% (${how})`, met: drop <= 0.2 });
+  } else none(dropTarget);
+
+  const level = r.levels.find((l) => l.users === most);
+  for (const w of level?.workers ?? []) {
+    const mb = w.rssKb / 1024;
+    out.push({ target: `${w.module.replace('mapi_', '')} worker RSS ≤ ${RSS_LIMIT_MB} MB at ${fmt(most)} users after the run`, measured: `${fmt(mb, 1)} MB (peak ${fmt(w.hwmKb / 1024, 1)} MB)`, met: mb <= RSS_LIMIT_MB });
+  }
+
+  const wrong = r.points.reduce((a, p) => a + p.load.wrongAnswers, 0) + r.soak.reduce((a, s) => a + s.wrongAnswers, 0);
+  out.push({ target: 'every answer right (wrong passwords refused, right ones accepted)', measured: `${fmt(wrong)} wrong answers`, met: wrong === 0 });
+  return out;
+}

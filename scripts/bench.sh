@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# npm run bench [-- --quick | --soak | --help]: installs what is missing (scripts/bootstrap.sh),
+# builds, and runs the benchmark (bench/run.ts) as root. The run sends a syslog line for every
+# refused password; when a system syslog owns /dev/log, it runs in a private mount namespace
+# where a drain is mounted over /dev/log for it alone (as scripts/test.sh does for the tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "npm run bench: run it as root (pam_mapi.so talks only to a worker run by root; nslcd needs a mount namespace)" >&2
+  exit 1
+fi
+if [ -z "${PAM_MAPI_BENCH_NS:-}" ]; then
+  installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+  had_pam_ldap=0
+  installed libpam-ldapd && had_pam_ldap=1
+  bash scripts/bootstrap.sh bench
+  # Debian's libpam-ldapd adds pam_ldap to /etc/pam.d/common-* when it is installed; the
+  # benchmark only needs the module file. Take that back when this run installed it.
+  if [ $had_pam_ldap -eq 0 ] && installed libpam-ldapd; then
+    pam-auth-update --package --remove ldap
+  fi
+  bash scripts/build.sh
+  if [ -e /dev/log ]; then
+    exec unshare --mount --propagation private env PAM_MAPI_BENCH_NS=1 node dist/bench/run.js "$@"
+  fi
+fi
+exec node dist/bench/run.js "$@"
