@@ -1,5 +1,3 @@
-import fs from 'fs';
-
 // The worker's own log: one line per event on standard error (journald under systemd).
 // Values are quoted and escaped so a hostile user name cannot forge a line; a password is
 // never passed here.
@@ -25,36 +23,11 @@ export function formatLine(level: Level, event: string, fields: Fields = {}): st
   return parts.join(' ');
 }
 
-/** Writes to standard error, the lines of one turn of the event loop in one write: a write to
- * a pipe or file is synchronous in Node, and one per request was the worker's largest cost
- * under load (bench/README.md). Pending lines are written at exit too. */
 export class StderrLogger implements Logger {
-  private pending: string[] = [];
-  private scheduled = false;
-
-  constructor(private readonly debugEnabled = false) {
-    process.on('exit', () => this.flush());
-  }
+  constructor(private readonly debugEnabled = false) {}
 
   log(level: Level, event: string, fields?: Fields): void {
     if (level === 'debug' && !this.debugEnabled) return;
-    this.pending.push(formatLine(level, event, fields) + '\n');
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    try {
-      fs.writeSync(2, text);
-    } catch {
-      // stderr gone (EPIPE, EAGAIN on a full non-blocking pipe): the line is lost, the
-      // request is not.
-    }
+    process.stderr.write(formatLine(level, event, fields) + '\n');
   }
 }
