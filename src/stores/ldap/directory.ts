@@ -3,14 +3,13 @@
 // bound as bind_dn, opened again when it drops). A server that fails is skipped for a while,
 // then tried first again, so service returns to the first server once it is back.
 import { Fields, Level } from '../../log/logger';
+import { Failover } from '../failover';
 import { StoreUnavailableError } from '../store';
 import { Connection, ConnectionOptions, DirectoryError } from './connection';
 import { LdapServer } from './settings';
 
-/** A server that failed is skipped for this long, then tried first again. */
 /** LDAP result codes that mean the server, not the question, is the problem. */
 const SERVER_TROUBLE = [51, 52];
-const RETRY_DOWN_SERVER_MS = 2000;
 
 export interface ServiceAccount {
   dn: string;
@@ -25,7 +24,6 @@ interface Shared {
 
 interface Server {
   server: LdapServer;
-  downUntil: number;
   shared: Shared | null;
 }
 
@@ -42,16 +40,16 @@ function until<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promi
 }
 
 export class Directory {
-  private readonly servers: Server[];
+  private readonly servers: Failover<Server>;
   private closed = false;
 
   constructor(
     servers: readonly LdapServer[],
     readonly options: ConnectionOptions,
     private readonly service: ServiceAccount | null,
-    private readonly log: Log,
+    log: Log,
   ) {
-    this.servers = servers.map((server) => ({ server, downUntil: 0, shared: null }));
+    this.servers = new Failover(servers.map((server): Server => ({ server, shared: null })), (s) => s.server.url, log);
   }
 
   /** Runs job on the first server that works. job's DirectoryErrors move on to the next server;
@@ -60,8 +58,7 @@ export class Directory {
   async run<T>(signal: AbortSignal, job: (conn: Connection) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     const now = Date.now();
-    const up = this.servers.filter((s) => s.downUntil <= now);
-    const order = up.length > 0 ? up : this.servers;
+    const order = this.servers.order(now);
     let last: Error | undefined;
     for (const s of order) {
       // A server may close an idle connection just as a request starts on it (Active Directory
@@ -73,10 +70,7 @@ export class Directory {
           const got = await this.serviceConnection(s, signal);
           ({ shared, reused } = got);
           const result = await job(got.conn);
-          if (s.downUntil !== 0) {
-            s.downUntil = 0;
-            this.log('notice', 'store.host_back', { host: s.server.url });
-          }
+          this.servers.succeeded(s);
           this.closeIdleAfter(s);
           return result;
         } catch (e) {
@@ -92,21 +86,19 @@ export class Directory {
             throw new StoreUnavailableError(e.message);
           }
           last = e;
-          if (s.downUntil <= now) this.log('warning', 'store.host_down', { host: s.server.url, message: e.message });
-          s.downUntil = Date.now() + RETRY_DOWN_SERVER_MS;
+          this.servers.failed(s, e.message, now);
           break;
         } finally {
           if (shared !== undefined) shared.users--;
         }
       }
     }
-    const urls = this.servers.map((s) => s.server.url).join(', ');
-    throw new StoreUnavailableError(`no directory server could answer (${urls}): ${last?.message ?? 'timed out'}`);
+    throw new StoreUnavailableError(`no directory server could answer (${this.servers.describe()}): ${last?.message ?? 'timed out'}`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled(this.servers.map((s) => this.retire(s)));
+    await Promise.allSettled(this.servers.hosts.map((s) => this.retire(s)));
   }
 
   /** The server's shared connection, opened (and bound) now when it has none or it dropped. */
@@ -148,7 +140,8 @@ export class Directory {
 
   /** After a success on s, servers after it in the order keep no idle connection. */
   private closeIdleAfter(s: Server): void {
-    for (const later of this.servers.slice(this.servers.indexOf(s) + 1)) {
+    const all = this.servers.hosts;
+    for (const later of all.slice(all.indexOf(s) + 1)) {
       if (later.shared !== null && later.shared.users === 0) void this.retire(later);
     }
   }

@@ -2,6 +2,7 @@
 // way the Kopano server reads them, in one query per request.
 import mysql, { Pool, PoolConnection } from 'mysql2/promise';
 import { StoreContext } from '../context';
+import { Failover } from '../failover';
 import { sameLogin } from '../login';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { verifyZarafaHash } from '../zarafa-hash';
@@ -13,15 +14,12 @@ export { PROP_DISABLED_FEATURES, PROP_ENABLED_FEATURES } from './queries';
 
 /** objectclass = (type << 16) | class; users are type 1, and only ACTIVE_USER may log on. */
 export const OBJECTCLASS = { ACTIVE_USER: 0x10001, NONACTIVE_USER: 0x10002, NONACTIVE_ROOM: 0x10003, NONACTIVE_EQUIPMENT: 0x10004, NONACTIVE_CONTACT: 0x10005 } as const;
-/** A host that failed is skipped for this long, then tried first again. */
-const RETRY_DOWN_HOST_MS = 2000;
 /** Reading every login name for the index may take longer than one login may. */
 const INDEX_LOAD_TIMEOUT_MS = 60_000;
 
 interface Host {
   label: string;
   pool: Pool;
-  downUntil: number;
 }
 
 /** Errors that mean "this server is not answering", as opposed to a wrong query. */
@@ -38,7 +36,7 @@ function label(e: Endpoint): string {
 export class ZarafaStore implements Store {
   readonly type = 'zarafa';
   readonly defaultDisabledFeatures: readonly string[];
-  private readonly hosts: Host[];
+  private readonly hosts: Failover<Host>;
   private readonly index: LoginIndex | null;
 
   constructor(
@@ -46,9 +44,8 @@ export class ZarafaStore implements Store {
     private readonly ctx: StoreContext,
   ) {
     this.defaultDisabledFeatures = settings.disabledFeatures;
-    this.hosts = settings.endpoints.map((e) => ({
+    this.hosts = new Failover(settings.endpoints.map((e) => ({
       label: label(e),
-      downUntil: 0,
       pool: mysql.createPool({
         ...(e.kind === 'socket' ? { socketPath: e.path } : { host: e.host, port: e.port }),
         user: settings.user,
@@ -63,7 +60,7 @@ export class ZarafaStore implements Store {
         // verifyIdentity: mysql2 checks the certificate's name only when asked.
         ...(settings.sslCa !== null ? { ssl: { ca: ctx.readFile(settings.sslCa), rejectUnauthorized: true, verifyIdentity: true } } : {}),
       }),
-    }));
+    })), (h) => h.label, ctx.log);
     this.index = settings.loginIndex
       ? new LoginIndex(
         async () => (await this.query(ALL_LOGINS, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[],
@@ -85,7 +82,7 @@ export class ZarafaStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.hosts.map((h) => h.pool.end()));
+    await Promise.allSettled(this.hosts.hosts.map((h) => h.pool.end()));
   }
 
   /** Checks each database host once (for `pam-mapi doctor` and start-up logs). */
@@ -115,8 +112,7 @@ export class ZarafaStore implements Store {
    * still leaves time for the next one within the same request. */
   private async query(sql: string, params: unknown[], signal: AbortSignal): Promise<unknown[]> {
     const now = Date.now();
-    const up = this.hosts.filter((h) => h.downUntil <= now);
-    const order = up.length > 0 ? up : this.hosts;
+    const order = this.hosts.order(now);
     const share = Math.max(1, Math.floor(this.ctx.storeTimeoutMs / order.length));
     let last: unknown;
     for (const [i, host] of order.entries()) {
@@ -124,19 +120,15 @@ export class ZarafaStore implements Store {
       const attempt = i < order.length - 1 ? AbortSignal.any([signal, AbortSignal.timeout(share)]) : signal;
       try {
         const rows = await this.onHost(host, sql, params, attempt);
-        if (host.downUntil !== 0) {
-          host.downUntil = 0;
-          this.ctx.log('notice', 'store.host_back', { host: host.label });
-        }
+        this.hosts.succeeded(host);
         return rows;
       } catch (e) {
         if (!isConnectionError(e)) throw new StoreUnavailableError(`database ${host.label}: ${(e as Error).message}`);
         last = e;
-        if (host.downUntil <= now) this.ctx.log('warning', 'store.host_down', { host: host.label, message: (e as Error).message });
-        host.downUntil = Date.now() + RETRY_DOWN_HOST_MS;
+        this.hosts.failed(host, (e as Error).message, now);
       }
     }
-    throw new StoreUnavailableError(`no database host answered (${this.hosts.map((h) => h.label).join(', ')}): ${(last as Error | undefined)?.message ?? 'timed out'}`);
+    throw new StoreUnavailableError(`no database host answered (${this.hosts.describe()}): ${(last as Error | undefined)?.message ?? 'timed out'}`);
   }
 
   /** One statement on one host, given up when the request's signal fires. A connection whose
