@@ -63,6 +63,7 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
   const opCode = u32(fields, Field.OP);
   const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
   if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
+  const present = u32(fields, Field.PRESENT);
   const args = fields.filter((f) => f.tag === Field.ARG).map((f) => f.value.toString('utf8'));
   if (args.length > MAX_ARGS + 1) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
   return {
@@ -77,18 +78,21 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
     euid: u32(fields, Field.EUID),
     args: args.slice(0, MAX_ARGS),
     argsTruncated: args.length > MAX_ARGS,
-    authtok: op === 'authenticate' && u32(fields, Field.PRESENT) !== null ? decodeSecretAnswer(MessageType.AUTHTOK, payload) : null,
+    authtok: op === 'authenticate' && present !== null ? secretFrom(fields, present === 1) : null,
   };
 }
 
 /** Decodes AUTHTOK or CONV_ANSWER. The secret is a copy the caller must wipe. */
 export function decodeSecretAnswer(type: number, payload: Buffer): SecretAnswer {
   const fields = decodeFields(payload);
+  if (type === MessageType.AUTHTOK) return secretFrom(fields, u32(fields, Field.PRESENT) === 1);
+  if (type === MessageType.CONV_ANSWER) return secretFrom(fields, u32(fields, Field.STATUS) === ConvStatus.OK);
+  throw new FrameError(`expected an answer, got message type ${type}`, 'malformed');
+}
+
+/** The SECRET field as a copy the caller must wipe (when ok), the frame's bytes wiped. */
+function secretFrom(fields: FieldValue[], ok: boolean): SecretAnswer {
   const secret = single(fields, Field.SECRET);
-  let ok: boolean;
-  if (type === MessageType.AUTHTOK) ok = u32(fields, Field.PRESENT) === 1;
-  else if (type === MessageType.CONV_ANSWER) ok = u32(fields, Field.STATUS) === ConvStatus.OK;
-  else throw new FrameError(`expected an answer, got message type ${type}`, 'malformed');
   const copy = ok && secret !== null ? Buffer.from(secret) : null;
   if (secret !== null) secret.fill(0);
   return { ok, secret: copy };
