@@ -3,7 +3,8 @@
 import fs from 'fs';
 import path from 'path';
 
-export const SYSTEM_MODULE_DIRS = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/lib/security', '/usr/lib64/security', '/lib64/security'];
+/** Where systems keep PAM modules: Debian multiarch (with and without usr-merge), RHEL, others. */
+export const SYSTEM_MODULE_DIRS = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/usr/lib64/security', '/lib64/security', '/lib/security', '/usr/lib/security'];
 export const BUILT_MODULE = path.resolve(__dirname, '../../../build/Release/pam_mapi.so');
 
 export function findModule(): string {

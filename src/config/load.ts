@@ -112,24 +112,28 @@ function parseWorker(r: SectionReader): WorkerSettings {
   return settings;
 }
 
-function holdsSecret(text: string): boolean {
-  return text.split('\n').some((line) => {
+/** The lines that set a secret key, as written (before ini reads them). */
+function secretLines(text: string): Array<{ lineNo: number; key: string; value: string }> {
+  const found: Array<{ lineNo: number; key: string; value: string }> = [];
+  text.split('\n').forEach((line, i) => {
     const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
-    return m !== null && SECRET_KEYS.includes(m[1]) && m[2].replace(/\s[;#].*$/, '').trim() !== '';
+    if (m !== null && SECRET_KEYS.includes(m[1])) found.push({ lineNo: i + 1, key: m[1], value: m[2] });
   });
+  return found;
+}
+
+function holdsSecret(text: string): boolean {
+  return secretLines(text).some((l) => l.value.replace(/\s[;#].*$/, '').trim() !== '');
 }
 
 /** ini cuts a value at an unquoted `;` or `#`: a password containing one would be silently
  * shortened, so such a value must be quoted. */
 function refuseAmbiguousSecrets(text: string, file: string): void {
-  text.split('\n').forEach((line, i) => {
-    const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
-    if (m === null || !SECRET_KEYS.includes(m[1])) return;
-    const value = m[2];
-    if (/^["']/.test(value)) return;
+  for (const { lineNo, key, value } of secretLines(text)) {
+    if (/^["']/.test(value)) continue;
     // ini ends a value at the first unescaped ; or #, with or without a space before it.
     if (/^[;#]\S/.test(value) || /[^\s\\][;#]/.test(value)) {
-      throw new ConfigError(`${file}:${i + 1}: ${m[1]}: the value contains ";" or "#", which would start a comment; put the value in double quotes`);
+      throw new ConfigError(`${file}:${lineNo}: ${key}: the value contains ";" or "#", which would start a comment; put the value in double quotes`);
     }
-  });
+  }
 }

@@ -2,6 +2,7 @@
 // command or edit that fixes it.
 import fs from 'fs';
 import path from 'path';
+import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
 import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
 import { checkModule } from '../pam/client';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
@@ -100,7 +101,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
 }
 
 export function checkModuleInstalled(root: SystemRoot): Row[] {
-  const candidates = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/usr/lib64/security', '/lib64/security', '/lib/security', '/usr/lib/security'].map((d) => root.path(d));
+  const candidates = SYSTEM_MODULE_DIRS.map((d) => root.path(d));
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'pam_unix.so')));
   if (dir === undefined) return [warn('module', 'no PAM module directory found (no pam_unix.so)', 'set the root right or install libpam-modules')];
   const file = path.join(dir, 'pam_mapi.so');
