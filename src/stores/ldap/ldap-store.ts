@@ -9,6 +9,7 @@ import { StoreContext } from '../context';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { entryState, featureList, hostAllowed, RULE_ATTRIBUTES } from './account-rules';
 import { Connection } from './connection';
+import { BindPool } from './bind-pool';
 import { Directory } from './directory';
 import { bufferValues, stringValues } from './entry-values';
 import { escapeFilterValue, userFilter } from './filter-escape';
@@ -30,6 +31,7 @@ export class LdapStore implements Store {
   readonly type = 'ldap';
   readonly defaultDisabledFeatures: readonly string[];
   private readonly directory: Directory;
+  private readonly binds: BindPool;
   private readonly attributes: string[];
 
   constructor(
@@ -58,6 +60,7 @@ export class LdapStore implements Store {
       settings.bindDn === null ? null : { dn: settings.bindDn, password: settings.bindPassword },
       ctx.log,
     );
+    this.binds = new BindPool(this.directory.options);
     if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
     for (const s of settings.servers) {
       if (!s.secure && !settings.startTls && !isLoopback(s.host)) {
@@ -85,6 +88,7 @@ export class LdapStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.binds.close();
     await this.directory.close();
   }
 
@@ -119,8 +123,8 @@ export class LdapStore implements Store {
     return this.compareUserPassword(entry, login, password, signal);
   }
 
-  /** Binds as the user on a connection of its own to the server that found the entry, closed
-   * right after: the shared connection keeps the service account's rights. */
+  /** Binds as the user, on a bind-only connection to the server that found the entry: the
+   * shared connection keeps the service account's rights. */
   private async bindAs(shared: Connection, dn: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
     let text: string;
     try {
@@ -130,12 +134,7 @@ export class LdapStore implements Store {
       // lossy version might match another password.
       return false;
     }
-    const conn = await Connection.open(shared.server, this.directory.options, signal);
-    try {
-      return await conn.bind(dn, text, signal);
-    } finally {
-      conn.close();
-    }
+    return this.binds.bind(shared.server, dn, text, signal);
   }
 
   private async compareUserPassword(entry: Entry, login: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
