@@ -14,7 +14,7 @@
 
 #include <security/pam_ext.h>
 
-static long long now_ms(void)
+long long pmp_now_ms(void)
 {
 	struct timespec ts;
 
@@ -27,7 +27,7 @@ static int wait_fd(int fd, short events, long long deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		long long left = deadline - now_ms();
+		long long left = deadline - pmp_now_ms();
 		int rc;
 
 		if (left <= 0)
@@ -65,7 +65,7 @@ int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms)
 {
 	struct sockaddr_un addr;
 	struct stat st;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = pmp_now_ms() + timeout_ms;
 	int fd;
 
 	memset(&addr, 0, sizeof addr);
@@ -117,9 +117,15 @@ int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms)
 	return fd;
 }
 
-int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, int timeout_ms)
+static int peer_gone(int err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	return err == EPIPE || err == ECONNRESET;
+}
+
+int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, int timeout_ms,
+	     int flags)
+{
+	long long deadline = pmp_now_ms() + timeout_ms;
 	size_t done = 0;
 
 	while (done < len) {
@@ -140,6 +146,8 @@ int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, i
 				   rc == 0 ? "timed out" : strerror(errno));
 			return -1;
 		}
+		if ((flags & PMP_QUIET_IF_CLOSED) && done == 0 && peer_gone(errno))
+			return PMP_CLOSED;
 		pam_syslog(pamh, LOG_ERR, "writing to the worker: %s", strerror(errno));
 		return -1;
 	}
@@ -147,7 +155,7 @@ int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, i
 }
 
 static int recv_exact(pam_handle_t *pamh, int fd, unsigned char *buf, size_t len,
-		      long long deadline)
+		      long long deadline, int flags)
 {
 	size_t done = 0;
 
@@ -158,6 +166,8 @@ static int recv_exact(pam_handle_t *pamh, int fd, unsigned char *buf, size_t len
 			done += (size_t)n;
 			continue;
 		}
+		if ((flags & PMP_QUIET_IF_CLOSED) && done == 0 && (n == 0 || peer_gone(errno)))
+			return PMP_CLOSED;
 		if (n == 0) {
 			pam_syslog(pamh, LOG_ERR, "the worker closed the connection without an answer");
 			return -1;
@@ -179,17 +189,19 @@ static int recv_exact(pam_handle_t *pamh, int fd, unsigned char *buf, size_t len
 	return 0;
 }
 
-int pmp_recv(pam_handle_t *pamh, int fd, unsigned char *buf, struct pmp_header *h, int timeout_ms)
+int pmp_recv(pam_handle_t *pamh, int fd, unsigned char *buf, struct pmp_header *h, int timeout_ms,
+	     int flags)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = pmp_now_ms() + timeout_ms;
+	int rc = recv_exact(pamh, fd, buf, PMP_HEADER_SIZE, deadline, flags);
 
-	if (recv_exact(pamh, fd, buf, PMP_HEADER_SIZE, deadline) != 0)
-		return -1;
+	if (rc != 0)
+		return rc;
 	pmp_decode_header(buf, h);
 	if (h->length > PMP_MAX_PAYLOAD) {
 		pam_syslog(pamh, LOG_ERR, "the worker sent an over-long frame (%lu bytes)",
 			   (unsigned long)h->length);
 		return -1;
 	}
-	return recv_exact(pamh, fd, buf + PMP_HEADER_SIZE, h->length, deadline);
+	return recv_exact(pamh, fd, buf + PMP_HEADER_SIZE, h->length, deadline, 0) == 0 ? 0 : -1;
 }

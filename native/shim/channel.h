@@ -12,12 +12,23 @@
  * receives nothing. Returns the connected descriptor, or -1. */
 int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms);
 
-/* Sends len bytes; returns 0, or -1 (logged). */
-int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, int timeout_ms);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long pmp_now_ms(void);
+
+/* For a connection kept from an earlier call, which the worker may have closed meanwhile:
+ * "closed" (EPIPE, ECONNRESET, or end of stream before the first byte) is then returned as
+ * PMP_CLOSED without a log line, so the caller can open a new connection instead. */
+#define PMP_QUIET_IF_CLOSED 1
+#define PMP_CLOSED (-2)
+
+/* Sends len bytes; returns 0, or -1 (logged), or PMP_CLOSED (see above). */
+int pmp_send(pam_handle_t *pamh, int fd, const unsigned char *buf, size_t len, int timeout_ms,
+	     int flags);
 
 /* Receives one frame into buf (PMP_FRAME_CAP bytes). Returns 0 with *h filled and the payload at
- * buf + PMP_HEADER_SIZE, or -1 (logged). A frame of another protocol version is still read
- * whole when it fits, so its ERROR text can be shown. */
-int pmp_recv(pam_handle_t *pamh, int fd, unsigned char *buf, struct pmp_header *h, int timeout_ms);
+ * buf + PMP_HEADER_SIZE, or -1 (logged), or PMP_CLOSED (see above). A frame of another protocol
+ * version is still read whole when it fits, so its ERROR text can be shown. */
+int pmp_recv(pam_handle_t *pamh, int fd, unsigned char *buf, struct pmp_header *h, int timeout_ms,
+	     int flags);
 
 #endif

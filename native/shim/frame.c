@@ -1,6 +1,7 @@
 /* Frame encoding and decoding; see frame.h and docs/protocol.md. */
 #include "frame.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static void put_be16(unsigned char *p, unsigned v)
@@ -115,6 +116,8 @@ static int decode_field(struct pmp_message *m, unsigned tag, const unsigned char
 		return take_u32(&m->has_style, &m->style, v, len);
 	case PMP_F_ERROR_CODE:
 		return take_u32(&m->has_error_code, &m->error_code, v, len);
+	case PMP_F_KEEP_MS:
+		return take_u32(&m->has_keep_ms, &m->keep_ms, v, len);
 	case PMP_F_SET_AUTHTOK:
 		if (take_u32(&m->has_set_authtok, &flag, v, len) != 0)
 			return -1;
@@ -150,7 +153,8 @@ int pmp_decode_message(unsigned type, const unsigned char *payload, size_t len,
 {
 	size_t pos = 0;
 
-	memset(m, 0, sizeof *m);
+	memset(m, 0, offsetof(struct pmp_message, text));
+	m->text[0] = '\0';
 	m->type = type;
 	if (len > PMP_MAX_PAYLOAD)
 		return -1;

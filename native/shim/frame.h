@@ -29,7 +29,9 @@ struct pmp_log_entry {
 	char text[PMP_LIMIT_TEXT + 1];
 };
 
-/* A decoded worker-to-module message. Strings are NUL-terminated and contain no NUL. */
+/* A decoded worker-to-module message. Strings are NUL-terminated and contain no NUL. The
+ * scalars come first: decoding clears them, not the 35 KB of text buffers, which are always
+ * written before they are read. */
 struct pmp_message {
 	unsigned type;
 	int has_code;
@@ -40,11 +42,13 @@ struct pmp_message {
 	uint32_t style;
 	int has_set_authtok;
 	int set_authtok;
-	int has_text;
-	char text[PMP_LIMIT_TEXT + 1];
 	int has_error_code;
 	uint32_t error_code;
+	int has_keep_ms;
+	uint32_t keep_ms;
 	unsigned log_count;
+	int has_text;
+	char text[PMP_LIMIT_TEXT + 1];
 	struct pmp_log_entry logs[PMP_LIMIT_LOG_ENTRIES];
 };
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -28,14 +29,77 @@
 #define MAX_TIMEOUT_S 3600
 /* The worker leads the dialogue; a correct one needs at most three steps (token, prompt, result). */
 #define MAX_EXCHANGES 8
+#define KEPT_DATA "pam_mapi_kept_connection"
 
 struct exchange {
 	pam_handle_t *pamh;
 	int fd;
 	int timeout_ms;
-	unsigned char *buf; /* PMP_FRAME_CAP bytes, wiped before it is freed */
+	unsigned char *buf; /* PMP_FRAME_CAP bytes; every frame is wiped after use */
+	int buf_dirty;      /* a receive failed part-way: wipe all of buf before freeing it */
 	struct pmp_message *msg;
 };
+
+/* The connection of a successful authentication, which the worker offered to keep open for the
+ * account request of the same PAM transaction (RESULT with KEEP_MS; docs/protocol.md). It saves
+ * a connection, and the worker answers from what the authentication just read. */
+struct kept {
+	int fd;
+	long long until_ms; /* CLOCK_MONOTONIC */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void kept_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct kept *k = data;
+
+	(void)pamh;
+	(void)error_status;
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k);
+}
+
+static void keep_connection(struct exchange *x, const char *path, uint32_t keep_ms)
+{
+	size_t n = strlen(path);
+	struct kept *k;
+
+	if (keep_ms == 0 || n >= sizeof k->path || (k = malloc(sizeof *k)) == NULL)
+		return;
+	k->fd = x->fd;
+	/* Use it only in the first half of the worker's offer, so as not to race the worker
+	 * closing it; a connection closed anyway is replaced (run()). */
+	k->until_ms = pmp_now_ms() + keep_ms / 2;
+	memcpy(k->path, path, n + 1);
+	/* Replacing an earlier kept connection closes it (kept_cleanup). */
+	if (pam_set_data(x->pamh, KEPT_DATA, k, kept_cleanup) != PAM_SUCCESS) {
+		free(k);
+		return;
+	}
+	x->fd = -1;
+}
+
+/* The kept connection to this worker, still within its time, or -1. Taken once. */
+static int take_kept(pam_handle_t *pamh, const char *path)
+{
+	const void *data = NULL;
+	struct kept *k;
+	int fd;
+
+	if (pam_get_data(pamh, KEPT_DATA, &data) != PAM_SUCCESS || data == NULL)
+		return -1;
+	k = (struct kept *)data;
+	fd = k->fd;
+	k->fd = -1;
+	if (fd < 0)
+		return -1;
+	if (strcmp(k->path, path) != 0 || pmp_now_ms() >= k->until_ms) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 /* The only arguments the shim reads itself: where the worker is and how long to wait. */
 static void read_transport_args(int argc, const char **argv, const char **path, int *timeout_ms)
@@ -67,7 +131,7 @@ static const char *item_string(pam_handle_t *pamh, int item)
 	return value;
 }
 
-static int send_frame(struct exchange *x, struct pmp_writer *w)
+static int send_frame(struct exchange *x, struct pmp_writer *w, int flags)
 {
 	size_t len = pmp_writer_finish(w);
 	int rc;
@@ -76,13 +140,13 @@ static int send_frame(struct exchange *x, struct pmp_writer *w)
 		pam_syslog(x->pamh, LOG_ERR, "request does not fit in one protocol frame");
 		return -1;
 	}
-	rc = pmp_send(x->pamh, x->fd, x->buf, len, x->timeout_ms);
+	rc = pmp_send(x->pamh, x->fd, x->buf, len, x->timeout_ms, flags);
 	/* The frame may hold a password. */
 	explicit_bzero(x->buf, len);
 	return rc;
 }
 
-static int send_request(struct exchange *x, unsigned op, int argc, const char **argv)
+static int send_request(struct exchange *x, unsigned op, int argc, const char **argv, int flags)
 {
 	struct pmp_writer w;
 	const char *logname = pam_modutil_getlogin(x->pamh);
@@ -108,7 +172,7 @@ static int send_request(struct exchange *x, unsigned op, int argc, const char **
 		pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
 		pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
 	}
-	return send_frame(x, &w);
+	return send_frame(x, &w, flags);
 }
 
 static int send_authtok(struct exchange *x)
@@ -119,7 +183,7 @@ static int send_authtok(struct exchange *x)
 	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_AUTHTOK);
 	pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
 	pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
-	return send_frame(x, &w);
+	return send_frame(x, &w, 0);
 }
 
 static int pam_style(uint32_t style)
@@ -179,7 +243,7 @@ static int converse(struct exchange *x)
 		}
 		free(resp);
 	}
-	rc = send_frame(x, &w);
+	rc = send_frame(x, &w, 0);
 	return rc;
 }
 
@@ -214,15 +278,18 @@ static int finish(struct exchange *x)
 	return pam_code(m->code);
 }
 
-/* Runs the dialogue the worker leads, until its RESULT. */
-static int dialogue(struct exchange *x, unsigned op)
+/* Runs the dialogue the worker leads, until its RESULT. With PMP_QUIET_IF_CLOSED (a kept
+ * connection), a worker that closed it before answering gives PMP_CLOSED. */
+static int dialogue(struct exchange *x, unsigned op, int flags)
 {
 	for (int step = 0; step < MAX_EXCHANGES; step++) {
 		struct pmp_header h;
-		int rc;
+		int rc = pmp_recv(x->pamh, x->fd, x->buf, &h, x->timeout_ms, step == 0 ? flags : 0);
 
-		if (pmp_recv(x->pamh, x->fd, x->buf, &h, x->timeout_ms) != 0)
-			return PAM_AUTHINFO_UNAVAIL;
+		if (rc != 0) {
+			x->buf_dirty = 1;
+			return rc == PMP_CLOSED ? PMP_CLOSED : PAM_AUTHINFO_UNAVAIL;
+		}
 		rc = pmp_decode_message(h.type, x->buf + PMP_HEADER_SIZE, h.length, x->msg);
 		explicit_bzero(x->buf, PMP_HEADER_SIZE + h.length);
 		if (rc == 0 && h.type == PMP_MSG_ERROR) {
@@ -262,6 +329,16 @@ static int dialogue(struct exchange *x, unsigned op)
 	return PAM_AUTHINFO_UNAVAIL;
 }
 
+/* One REQUEST and the dialogue that follows it, on x->fd. */
+static int ask(struct exchange *x, unsigned op, int argc, const char **argv, int flags)
+{
+	int rc = send_request(x, op, argc, argv, flags);
+
+	if (rc != 0)
+		return rc == PMP_CLOSED ? PMP_CLOSED : PAM_AUTHINFO_UNAVAIL;
+	return dialogue(x, op, flags);
+}
+
 static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
 {
 	struct exchange x = { .pamh = pamh, .fd = -1 };
@@ -276,17 +353,27 @@ static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
 		rc = PAM_BUF_ERR;
 		goto out;
 	}
+	if (op == PMP_OP_ACCOUNT && (x.fd = take_kept(pamh, path)) >= 0) {
+		rc = ask(&x, op, argc, argv, PMP_QUIET_IF_CLOSED);
+		if (rc != PMP_CLOSED)
+			goto out;
+		/* The worker closed the kept connection (restarted, or the offer ran out): the
+		 * account request is read-only, so it is asked again on a new connection. */
+		close(x.fd);
+		rc = PAM_AUTHINFO_UNAVAIL;
+	}
 	x.fd = pmp_connect(pamh, path, x.timeout_ms);
 	if (x.fd < 0)
 		goto out;
-	if (send_request(&x, op, argc, argv) != 0)
-		goto out;
-	rc = dialogue(&x, op);
+	rc = ask(&x, op, argc, argv, 0);
+	if (op == PMP_OP_AUTHENTICATE && rc == PAM_SUCCESS && x.msg->has_keep_ms)
+		keep_connection(&x, path, x.msg->keep_ms);
 out:
 	if (x.fd >= 0)
 		close(x.fd);
 	if (x.buf != NULL) {
-		explicit_bzero(x.buf, PMP_FRAME_CAP);
+		if (x.buf_dirty)
+			explicit_bzero(x.buf, PMP_FRAME_CAP);
 		free(x.buf);
 	}
 	free(x.msg);

@@ -23,6 +23,9 @@ export interface WorkerSettings {
   storeTimeoutMs: number;
   /** How long a connected module may take to send its next frame. */
   clientTimeoutMs: number;
+  /** The account request of a transaction is answered from what its authentication read, on
+   * the same connection, when that is at most this old; 0: always ask the store. */
+  accountReuseMs: number;
 }
 
 export interface Config {
@@ -106,6 +109,7 @@ function parseWorker(r: SectionReader): WorkerSettings {
     allowedGids: ids('allowed_groups', 'group', []),
     storeTimeoutMs: r.seconds('store_timeout', 5, 600),
     clientTimeoutMs: r.seconds('client_timeout', 30, 3600),
+    accountReuseMs: r.seconds('account_reuse', 5, 60, true),
   };
   if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');
   r.finish();

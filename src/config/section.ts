@@ -48,12 +48,12 @@ export class SectionReader {
   }
 
   /** Seconds given as a decimal number, returned in milliseconds. */
-  seconds(key: string, fallbackSeconds: number, maxSeconds: number): number {
+  seconds(key: string, fallbackSeconds: number, maxSeconds: number, zeroAllowed = false): number {
     const v = this.optional(key);
     if (v === undefined) return fallbackSeconds * 1000;
     if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) this.fail(key, `"${v}" is not a number of seconds`);
     const n = Number(v);
-    if (n <= 0 || n > maxSeconds) this.fail(key, `${n} is outside (0, ${maxSeconds}] seconds`);
+    if (zeroAllowed ? n > maxSeconds : n <= 0 || n > maxSeconds) this.fail(key, `${n} is outside ${zeroAllowed ? '[0' : '(0'}, ${maxSeconds}] seconds`);
     return Math.round(n * 1000);
   }
 

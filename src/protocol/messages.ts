@@ -110,9 +110,12 @@ export function converseFrame(style: StyleName, text: string, setAuthtok: boolea
     .build();
 }
 
-export function resultFrame(result: ResultName, delayUsec: number, logs: readonly LogEntry[]): Buffer {
+/** keepMs > 0: the connection stays open that long for the ACCOUNT request of the same PAM
+ * transaction (docs/protocol.md, "Kept connection"). */
+export function resultFrame(result: ResultName, delayUsec: number, logs: readonly LogEntry[], keepMs = 0): Buffer {
   const b = new FrameBuilder(MessageType.RESULT).u32(Field.CODE, Result[result]);
   if (delayUsec > 0) b.u32(Field.DELAY_USEC, delayUsec);
+  if (keepMs > 0) b.u32(Field.KEEP_MS, keepMs);
   for (const entry of logs.slice(0, LIMITS.logEntries)) {
     b.bytes(Field.LOG, Buffer.concat([Buffer.from([LogLevel[entry.level]]), Buffer.from(clip(entry.text), 'utf8')]));
   }

@@ -1,7 +1,8 @@
 // The worker's end of one module connection: whole frames in, with a deadline for each, and
 // frames out. A peer that trickles bytes still has only clientTimeoutMs to complete a frame.
 import net from 'net';
-import { FrameReader } from '../protocol/frame';
+import { FrameError, FrameReader } from '../protocol/frame';
+import { StopSignal } from './stop-signal';
 
 export interface RawFrame {
   version: number;
@@ -39,18 +40,54 @@ export class FrameChannel {
     });
   }
 
+  /** The next frame, or undefined when the module closes the connection, sends nothing within
+   * timeoutMs, or the worker stops: the ends of a kept connection that was not used. */
+  async nextIfAny(timeoutMs: number, stop: StopSignal): Promise<RawFrame | undefined> {
+    if (stop.stopped) return undefined;
+    let cancel = (): void => {};
+    const abandoned = new Promise<undefined>((resolve) => { cancel = stop.onStop(() => resolve(undefined)); });
+    try {
+      return await Promise.race([this.next(timeoutMs), abandoned]);
+    } catch (e) {
+      if (e instanceof FrameError) throw e;
+      return undefined;
+    } finally {
+      cancel();
+    }
+  }
+
   send(frame: Buffer): void {
     if (!this.socket.destroyed) this.socket.write(frame);
   }
 
-  /** Sends a last frame (or none) and closes, wiping what is still buffered. */
+  /** Sends a last frame (or none) and closes, wiping what is still buffered. The module may
+   * still be writing (a refused peer sends its REQUEST after our ERROR), so our side ends
+   * first and the socket goes when the module closes, or after a second. */
   close(last?: Buffer): void {
-    this.reader.wipe();
-    for (const f of this.frames) f.payload.fill(0);
+    this.wipe();
     if (this.socket.destroyed) return;
     if (last !== undefined) this.socket.end(last);
     else this.socket.end();
     this.socket.setTimeout(1000, () => this.socket.destroy());
+  }
+
+  /** Sends the RESULT that ends a whole request and closes. The module sends nothing after
+   * its request but answers to us, so when the frame went out whole it is in the module's
+   * receive buffer, which outlives our end: close now, rather than be woken by its close. */
+  finish(result: Buffer): void {
+    this.wipe();
+    if (this.socket.destroyed) return;
+    this.socket.write(result);
+    if (this.socket.writableLength === 0) this.socket.destroy();
+    else {
+      this.socket.end();
+      this.socket.setTimeout(1000, () => this.socket.destroy());
+    }
+  }
+
+  private wipe(): void {
+    this.reader.wipe();
+    for (const f of this.frames) f.payload.fill(0);
   }
 
   private onData(chunk: Buffer): void {

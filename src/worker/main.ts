@@ -14,6 +14,7 @@ import { Store } from '../stores/store';
 import { PolicyContext } from './policy';
 import { listen } from './server';
 import { serveConnection } from './session';
+import { StopSignal } from './stop-signal';
 
 interface Args {
   config: string;
@@ -64,7 +65,7 @@ class Generation {
   }
 
   policy(): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file };
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs };
   }
 
   async close(): Promise<void> {
@@ -87,14 +88,18 @@ async function main(): Promise<void> {
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
+  const stopping = new StopSignal();
+  let connections = 0;
   const server = net.createServer((socket) => {
     inFlight++;
     void serveConnection(socket, {
+      connection: ++connections,
       logger,
       allowedUids: current.config.worker.allowedUids,
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       policy: () => current.policy(),
+      stopping,
     }).finally(() => { inFlight--; });
   });
   let where: string;
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     logger.log('notice', 'stopping', { signal, in_flight: inFlight });
     server.close();
+    stopping.stop();
     const until = Date.now() + current.config.worker.storeTimeoutMs + 1000;
     const finish = (): void => {
       if (inFlight > 0 && Date.now() < until) {

@@ -20,6 +20,19 @@ export interface PolicyContext {
   stores: ReadonlyMap<string, Store>;
   storeTimeoutMs: number;
   configFile: string;
+  /** See EarlierAuth; 0 turns the reuse off. */
+  accountReuseMs: number;
+}
+
+/** What a successful authentication read from its store. The ACCOUNT request that follows it on
+ * the same connection (the same PAM transaction) is answered from it when it asks the same
+ * store about the same user within accountReuseMs, instead of reading the store a second time
+ * milliseconds later (SSSD's pam_id_timeout does the same). */
+export interface EarlierAuth {
+  store: Store;
+  user: Buffer;
+  found: StoreUser;
+  atMs: number;
 }
 
 export interface Outcome {
@@ -30,6 +43,10 @@ export interface Outcome {
   /** Why, for the worker's own log; never holds a password. */
   reason: string;
   store: string;
+  /** The store and its record of the user, after a success (for EarlierAuth). */
+  record?: { store: Store; found: StoreUser };
+  /** The account request was answered from the earlier authentication (EarlierAuth). */
+  reused?: boolean;
 }
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
@@ -79,7 +96,7 @@ class Decision {
   }
 }
 
-export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext): Promise<Outcome> {
+export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
   const opts = parseModuleOptions(req.args);
   const d = new Decision(req, opts, opts.store);
   // One line each, however many there are, so the failure line always fits in the answer.
@@ -101,6 +118,11 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext):
   if (!user.ok) return d.refuse('USER_UNKNOWN', user.why);
 
   if (req.op === 'account') {
+    if (earlier !== undefined && earlier.store === store && req.user !== null && earlier.user.equals(req.user)
+      && performance.now() - earlier.atMs <= ctx.accountReuseMs) {
+      d.debug('account: the store\'s answer to this transaction\'s authentication');
+      return { ...admit(d, earlier.found, store), reused: true };
+    }
     let found;
     try {
       found = await withDeadline(ctx.storeTimeoutMs, (signal) => store.lookup(user.name, signal));
@@ -139,7 +161,7 @@ function admit(d: Decision, user: StoreUser, store: Store): Outcome {
   if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
     return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
   }
-  return d.finish('SUCCESS', 'accepted');
+  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user } };
 }
 
 type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };

@@ -8,16 +8,20 @@ import { FrameError } from '../protocol/frame';
 import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthtokFrame, PamRequest, resultFrame, SecretAnswer } from '../protocol/messages';
 import { Logger } from '../log/logger';
 import { FrameChannel, PeerTimeoutError, RawFrame } from './channel';
-import { decide, PamSide, PolicyContext } from './policy';
+import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
+import { StopSignal } from './stop-signal';
 import { escapeLogValue } from './syslog-line';
 
 export interface SessionEnv {
+  /** A number for this connection, for the debug log (which requests shared a connection). */
+  connection: number;
   logger: Logger;
   allowedUids: readonly number[];
   allowedGids: readonly number[];
   clientTimeoutMs: number;
   /** The policy context at the time the request arrives (it changes on reload). */
   policy: () => PolicyContext;
+  stopping: StopSignal;
 }
 
 class ProtocolViolation extends Error {}
@@ -55,8 +59,11 @@ function supplementaryGroups(pid: number): number[] {
   }
 }
 
+/** How long a connection stays open after a successful authentication, for the account
+ * request of the same PAM transaction (RESULT's KEEP_MS). The module uses it in the first half. */
+export const KEEP_FOR_ACCOUNT_MS = 5000;
+
 export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {
-  const started = process.hrtime.bigint();
   const peer = checkPeer(socket, env);
   const channel = new FrameChannel(socket);
   if (!peer.ok) {
@@ -66,22 +73,41 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   }
 
   let req: PamRequest | undefined;
+  let earlier: EarlierAuth | undefined;
   try {
-    const first = await channel.next(env.clientTimeoutMs);
-    if (first.version !== PROTOCOL_VERSION) {
-      env.logger.log('error', 'protocol.version_mismatch', { module: first.version, worker: PROTOCOL_VERSION, pid: peer.pid });
-      channel.close(errorFrame('VERSION', `the worker speaks protocol version ${PROTOCOL_VERSION}, the module ${first.version}: upgrade them together`));
-      return;
+    // One request; after a successful authentication, at most one ACCOUNT request more.
+    for (;;) {
+      const frame = earlier === undefined
+        ? await channel.next(env.clientTimeoutMs)
+        : await channel.nextIfAny(KEEP_FOR_ACCOUNT_MS, env.stopping);
+      if (frame === undefined) {
+        channel.close();
+        return;
+      }
+      const started = process.hrtime.bigint();
+      if (frame.version !== PROTOCOL_VERSION) {
+        env.logger.log('error', 'protocol.version_mismatch', { module: frame.version, worker: PROTOCOL_VERSION, pid: peer.pid });
+        channel.close(errorFrame('VERSION', `the worker speaks protocol version ${PROTOCOL_VERSION}, the module ${frame.version}: upgrade them together`));
+        return;
+      }
+      req = decodeRequest(frame.type, frame.payload);
+      if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
+      env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
+      const policy = env.policy();
+      const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), policy, earlier);
+      const keep = earlier === undefined && req.op === 'authenticate' && outcome.result === 'SUCCESS'
+        && outcome.record !== undefined && req.user !== null && !env.stopping.stopped;
+      if (keep) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
+      else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
+      env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
+        op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
+        store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason, reused: outcome.reused ? 'yes' : undefined,
+        ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
+      });
+      req.authtok?.secret?.fill(0);
+      if (!keep || outcome.record === undefined || req.user === null) return;
+      earlier = { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() };
     }
-    req = decodeRequest(first.type, first.payload);
-    env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid });
-    const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), env.policy());
-    channel.close(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
-    env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
-      op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
-      store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason,
-      ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
-    });
   } catch (e) {
     const err = e as Error;
     if (err instanceof FrameError && err.version !== undefined && err.version !== PROTOCOL_VERSION) {

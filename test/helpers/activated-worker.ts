@@ -21,6 +21,11 @@ export class ActivatedWorker {
     this.child.stderr?.on('data', take);
   }
 
+  /** The activator's pid: SIGUSR1 restarts the worker, SIGUSR2 crashes it (see restart()). */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
   get output(): string {
     return this.out;
   }

@@ -1,0 +1,191 @@
+// The kept connection (docs/protocol.md, section 5a): after a successful authentication the
+// account request of the same PAM transaction goes over the same connection and is answered
+// from the store's record the authentication just read, with the account line's own rules.
+// Through real libpam, the built pam_mapi.so and real workers.
+import fs from 'fs';
+import path from 'path';
+import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
+import { ActivatedWorker } from '../helpers/activated-worker';
+import { pamRun } from '../helpers/pam';
+import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
+
+const USERS = [
+  { login: 'alice', password: 'wonderland' },
+  { login: 'bob', password: 'builder', enabled: ['imap'] },
+];
+
+interface RequestLine {
+  op: string;
+  user: string;
+  result: string;
+  reused: boolean;
+  conn: string | undefined;
+}
+
+/** The worker's `request` lines, with the connection number of their `request.start` line. */
+function requests(log: string, user: string): RequestLine[] {
+  const out: RequestLine[] = [];
+  let conn: string | undefined;
+  for (const line of log.split('\n')) {
+    if (!line.includes(` user=${user} `) && !line.endsWith(` user=${user}`)) continue;
+    const start = / request\.start .*conn=(\d+)/.exec(line);
+    if (start !== null) { conn = start[1]; continue; }
+    const m = / request op=(\S+) .*result=(\S+)/.exec(line);
+    if (m !== null) out.push({ op: m[1], user, result: m[2], reused: / reused=yes/.test(line), conn });
+  }
+  return out;
+}
+
+/** The worker logs a request right after its answer: wait for the line. */
+async function logged(output: () => string, user: string, count: number): Promise<RequestLine[]> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const lines = requests(output(), user);
+    if (lines.length >= count || Date.now() > until) return lines;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('one connection for auth and account, answered from the authentication', () => {
+  let box: Sandbox;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    box = Sandbox.create();
+    box.writeUsers(USERS);
+    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n\n[store.other]\ntype = file\npath = ${box.dir}/users\n`);
+    const w = box.workerArg;
+    // As pam.d-examples/smtp: the account line has other arguments than the auth line.
+    box.service('smtp', [`auth required {module} try_first_pass ${w}`, `account required {module} ${w}`]);
+    box.service('acct-imap', [`auth required {module} ${w}`, `account required {module} service=imap ${w}`]);
+    box.service('two-stores', [`auth required {module} store=other ${w}`, `account required {module} ${w}`]);
+    worker = await box.startWorker(config, ['--debug']);
+  });
+
+  afterAll(async () => {
+    await box.cleanup();
+  });
+
+  test('the account request shares the connection and is answered without a second store read', async () => {
+    const r = await pamRun(box, 'smtp', 'alice', ['wonderland'], { account: true });
+    expect([r.auth, r.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    const lines = await logged(() => worker.output, 'alice', 2);
+    expect(lines.map((l) => [l.op, l.result, l.reused])).toEqual([['authenticate', 'PAM_SUCCESS', false], ['account', 'PAM_SUCCESS', true]]);
+    expect(lines[0].conn).toBeDefined();
+    expect(lines[1].conn).toBe(lines[0].conn);
+  });
+
+  test("the account line's own rules still run on the reused record (service=imap there)", async () => {
+    const r = await pamRun(box, 'acct-imap', 'alice', ['wonderland'], { account: true });
+    expect([r.auth, r.account]).toEqual(['PAM_SUCCESS', 'PAM_PERM_DENIED']);
+    const bob = await pamRun(box, 'acct-imap', 'bob', ['builder'], { account: true });
+    expect([bob.auth, bob.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    expect((await logged(() => worker.output, 'alice', 4)).filter((l) => l.op === 'account').map((l) => [l.result, l.reused])).toContainEqual(['PAM_PERM_DENIED', true]);
+  });
+
+  test('another store on the account line: the store is read, not the other store\'s record', async () => {
+    const before = requests(worker.output, 'bob').length;
+    const r = await pamRun(box, 'two-stores', 'bob', ['builder'], { account: true });
+    expect([r.auth, r.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    const lines = (await logged(() => worker.output, 'bob', before + 2)).slice(before);
+    expect(lines.map((l) => [l.op, l.reused])).toEqual([['authenticate', false], ['account', false]]);
+    expect(lines[1].conn).toBe(lines[0].conn);
+  });
+
+  test('a failed authentication keeps nothing: the account call opens its own connection and reads the store', async () => {
+    const before = requests(worker.output, 'alice').length;
+    const r = await pamRun(box, 'smtp', 'alice', ['not-the-password'], { account: true });
+    expect(r.auth).toBe('PAM_AUTH_ERR');
+    // pamRun stops at the first failure, so ask for account alone, in a new transaction.
+    const acct = await pamRun(box, 'smtp', 'alice', [], { accountOnly: true });
+    expect(acct.account).toBe('PAM_SUCCESS');
+    const lines = (await logged(() => worker.output, 'alice', before + 2)).slice(before);
+    expect(lines.map((l) => [l.op, l.reused])).toEqual([['authenticate', false], ['account', false]]);
+    expect(lines[1].conn).not.toBe(lines[0].conn);
+  });
+
+  test('a record is never carried into another transaction: a user locked after one login is refused at the next', async () => {
+    const users = path.join(box.dir, 'users');
+    const first = await pamRun(box, 'smtp', 'bob', ['builder'], { account: true });
+    expect([first.auth, first.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    const original = fs.readFileSync(users, 'utf8');
+    try {
+      box.writeUsers([USERS[0], { ...USERS[1], locked: true }]);
+      // The file store looks at its file at most once a second.
+      await new Promise((r) => setTimeout(r, 1100));
+      const acct = await pamRun(box, 'smtp', 'bob', [], { accountOnly: true });
+      expect(acct.account).toBe('PAM_PERM_DENIED');
+    } finally {
+      fs.writeFileSync(users, original);
+    }
+  });
+});
+
+describe('account_reuse = 0', () => {
+  let box: Sandbox;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    box = Sandbox.create();
+    box.writeUsers(USERS);
+    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`, 'account_reuse = 0\n');
+    box.service('smtp', [`auth required {module} try_first_pass ${box.workerArg}`, `account required {module} ${box.workerArg}`]);
+    worker = await box.startWorker(config, ['--debug']);
+  });
+
+  afterAll(async () => {
+    await box.cleanup();
+  });
+
+  test('the account request still shares the connection, but reads the store', async () => {
+    const r = await pamRun(box, 'smtp', 'alice', ['wonderland'], { account: true });
+    expect([r.auth, r.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    const lines = await logged(() => worker.output, 'alice', 2);
+    expect(lines.map((l) => [l.op, l.reused])).toEqual([['authenticate', false], ['account', false]]);
+    expect(lines[1].conn).toBe(lines[0].conn);
+  });
+});
+
+describe('the worker goes away between pam_authenticate and pam_acct_mgmt (socket activation)', () => {
+  let box: Sandbox;
+  let worker: ActivatedWorker;
+
+  beforeAll(async () => {
+    box = Sandbox.create();
+    box.writeUsers(USERS);
+    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`);
+    worker = new ActivatedWorker(box.socketPath, config);
+    await worker.listening(1);
+  });
+
+  afterAll(async () => {
+    await worker.stop();
+    await box.cleanup();
+  });
+
+  // pam_exec runs in the account stack before pam_mapi's line: it has the activator restart
+  // (SIGUSR1: SIGTERM, then a new worker) or crash (SIGUSR2: SIGKILL) the worker, so the kept
+  // connection is closed when pam_mapi's account call comes.
+  test.each([
+    ['restarted (SIGTERM)', 'SIGUSR1', 2],
+    ['killed (SIGKILL)', 'SIGUSR2', 3],
+  ])('worker %s: the account call asks again on a new connection, with no error', async (_what, signal, generation) => {
+    const service = `kept-${signal.toLowerCase()}`;
+    const script = box.file(`${service}.sh`, `#!/bin/sh\nkill -${signal.slice(3)} ${worker.pid}\nsleep 0.3\n`, 0o755);
+    box.service(service, [
+      `auth required {module} try_first_pass ${box.workerArg}`,
+      `account required pam_exec.so quiet ${script}`,
+      `account required {module} ${box.workerArg}`,
+    ]);
+    const mark = syslogMark();
+    const r = await pamRun(box, service, 'alice', ['wonderland'], { account: true });
+    expect([r.auth, r.account]).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    await worker.listening(generation);
+    // The new worker answered the account request (no reuse: a new connection).
+    const answered = new RegExp(`request op=account service=${service} user=alice .*result=PAM_SUCCESS`);
+    for (const until = Date.now() + 5000; !answered.test(worker.output) && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+    expect(worker.output).toMatch(answered);
+    expect(worker.output).not.toMatch(new RegExp(`request op=account service=${service} .*reused=yes`));
+    expect(moduleLines(await syslogSince(mark), `${service}:`)).toEqual([]);
+  });
+});
