@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { WORKER_MAIN } from '../src/sandbox/sandbox';
+import { WORKER_NODE_FLAGS } from '../src/worker/node-flags';
 
 const PROBLEM = /^\S+ (error|warning) (?!pamd\.unused )/;
 
@@ -24,7 +25,7 @@ export class BenchWorker {
 
   static async start(configPath: string, logFile: string, workerMain = WORKER_MAIN): Promise<BenchWorker> {
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, [workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const w = new BenchWorker(child, logFile);
     const until = Date.now() + 15000;

@@ -7,6 +7,7 @@ import os from 'os';
 import path from 'path';
 import { zarafaHash } from '../stores/zarafa-hash';
 import { debugEverywhere, recordSecret, workerLogFile } from './secret-audit';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** The module the stanzas load; PAM_MAPI_TEST_MODULE swaps in another build (npm run test:asan). */
@@ -112,7 +113,7 @@ export class Sandbox {
 
   async startWorker(configPath: string, extraArgs: string[] = []): Promise<WorkerProcess> {
     const debug = debugEverywhere() && !extraArgs.includes('--debug') ? ['--debug'] : [];
-    const child = spawn(process.execPath, [WORKER_MAIN, '--config', configPath, ...debug, ...extraArgs], {
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN, '--config', configPath, ...debug, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const w = new WorkerProcess(child, this.socketPath);

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // pam-mapi-worker: serves the PAM module's requests. Usage:
 //   pam-mapi-worker [--config /etc/pam_mapi.conf] [--socket PATH] [--debug]
+// The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
 import net from 'net';

@@ -4,6 +4,7 @@ import path from 'path';
 import fs from 'fs';
 import { REPO_ROOT, WORKER_MAIN } from '../../src/sandbox/sandbox';
 import { debugEverywhere, workerLogFile } from '../../src/sandbox/secret-audit';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 
 export class ActivatedWorker {
   private out = '';
@@ -11,7 +12,7 @@ export class ActivatedWorker {
 
   constructor(socketPath: string, configPath: string) {
     const debug = debugEverywhere() ? ['--debug'] : [];
-    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, WORKER_MAIN, '--config', configPath, ...debug], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, ...WORKER_NODE_FLAGS, WORKER_MAIN, '--config', configPath, ...debug], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = workerLogFile(this.child.pid);
     const take = (d: Buffer): void => {
       this.out += d.toString();

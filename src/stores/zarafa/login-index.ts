@@ -16,8 +16,12 @@ const MAX_UNKNOWN = 10_000;
 
 export type Hint = { kind: 'ids'; ids: number[] } | { kind: 'unknown' } | { kind: 'none' };
 
+/** One id, or the ids of a name several objects carry: a plain number for the usual case
+ * keeps 100,000 names from costing 100,000 arrays. */
+type Ids = number | number[];
+
 export class LoginIndex {
-  private ids = new Map<string, number[]>();
+  private ids = new Map<string, Ids>();
   private loadedAt = -Infinity;
   private loading = false;
   private readonly unknown = new Map<string, number>();
@@ -38,14 +42,14 @@ export class LoginIndex {
       this.unknown.delete(key);
     }
     const ids = this.ids.get(key);
-    return ids === undefined ? { kind: 'none' } : { kind: 'ids', ids };
+    return ids === undefined ? { kind: 'none' } : { kind: 'ids', ids: typeof ids === 'number' ? [ids] : ids };
   }
 
   /** Records what the database answered for a login. */
   learn(login: string, ids: number[], now = Date.now()): void {
     const key = foldLogin(login);
     if (ids.length > 0) {
-      this.ids.set(key, ids);
+      this.ids.set(key, ids.length === 1 ? ids[0] : ids);
       this.unknown.delete(key);
       return;
     }
@@ -65,12 +69,14 @@ export class LoginIndex {
     // Marked as loaded at the start, so a failing database is not asked on every request.
     this.loadedAt = now;
     this.load().then((rows) => {
-      const next = new Map<string, number[]>();
+      const next = new Map<string, Ids>();
       for (const r of rows) {
         const key = foldLogin(String(r.loginname));
-        const list = next.get(key);
-        if (list === undefined) next.set(key, [Number(r.id)]);
-        else list.push(Number(r.id));
+        const id = Number(r.id);
+        const had = next.get(key);
+        if (had === undefined) next.set(key, id);
+        else if (typeof had === 'number') next.set(key, [had, id]);
+        else had.push(id);
       }
       this.ids = next;
     }, (e: unknown) => this.onError((e as Error).message)).finally(() => {
