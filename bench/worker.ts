@@ -25,7 +25,9 @@ export class BenchWorker {
 
   static async start(configPath: string, logFile: string, workerMain = WORKER_MAIN): Promise<BenchWorker> {
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
+    // PAM_MAPI_BENCH_CPU_PROF=DIR: a V8 CPU profile of every worker, written to DIR at its stop.
+    const profile = process.env.PAM_MAPI_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PAM_MAPI_BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const w = new BenchWorker(child, logFile);
     const until = Date.now() + 15000;

@@ -57,6 +57,9 @@ export class ZarafaStore implements Store {
         queueLimit: 0,
         connectTimeout: ctx.storeTimeoutMs,
         enableKeepAlive: true,
+        // No long stack trace captured on every call: a CPU profile of the worker under load had
+        // 3.4% of its time there, and more in the garbage collector. Errors keep their message.
+        trace: false,
         // verifyIdentity: mysql2 checks the certificate's name only when asked.
         ...(settings.sslCa !== null ? { ssl: { ca: ctx.readFile(settings.sslCa), rejectUnauthorized: true, verifyIdentity: true } } : {}),
       }),
