@@ -19,6 +19,6 @@ export PAM_MAPI_TEST_PRELOAD=$asan
 export PAM_MAPI_TEST_MODULE=$PWD/$out/pam_mapi.so
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-suites=${*:-outcomes worker-socket zarafa-store faults cli}
+suites=${*:-outcomes worker-socket zarafa-store faults cli kept-connection}
 # Only the test runner gets the runtime; the daemons the tests start set their own LD_PRELOAD.
 LD_PRELOAD="$asan" bash scripts/test.sh $suites
