@@ -2,7 +2,7 @@
 // frames out. A peer that trickles bytes still has only clientTimeoutMs to complete a frame.
 import net from 'net';
 import { FrameError, FrameReader } from '../protocol/frame';
-import { StopSignal } from './stop-signal';
+import { KeptConnections } from './kept-connections';
 
 export interface RawFrame {
   version: number;
@@ -42,10 +42,10 @@ export class FrameChannel {
 
   /** The next frame, or undefined when the module closes the connection, sends nothing within
    * timeoutMs, or the worker stops: the ends of a kept connection that was not used. */
-  async nextIfAny(timeoutMs: number, stop: StopSignal): Promise<RawFrame | undefined> {
-    if (stop.stopped) return undefined;
+  async nextIfAny(timeoutMs: number, kept: KeptConnections): Promise<RawFrame | undefined> {
+    if (kept.stopped) return undefined;
     let cancel = (): void => {};
-    const abandoned = new Promise<undefined>((resolve) => { cancel = stop.onStop(() => resolve(undefined)); });
+    const abandoned = new Promise<undefined>((resolve) => { cancel = kept.wait(() => resolve(undefined)); });
     try {
       return await Promise.race([this.next(timeoutMs), abandoned]);
     } catch (e) {

@@ -15,7 +15,7 @@ import { Store } from '../stores/store';
 import { PolicyContext } from './policy';
 import { listen } from './server';
 import { serveConnection } from './session';
-import { StopSignal } from './stop-signal';
+import { KeptConnections } from './kept-connections';
 
 interface Args {
   config: string;
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
-  const stopping = new StopSignal();
+  const kept = new KeptConnections();
   let connections = 0;
   const server = net.createServer((socket) => {
     inFlight++;
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       policy: () => current.policy(),
-      stopping,
+      kept,
     }).finally(() => { inFlight--; });
   });
   let where: string;
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     logger.log('notice', 'stopping', { signal, in_flight: inFlight });
     server.close();
-    stopping.stop();
+    kept.stop();
     const until = Date.now() + current.config.worker.storeTimeoutMs + 1000;
     const finish = (): void => {
       if (inFlight > 0 && Date.now() < until) {

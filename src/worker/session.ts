@@ -9,7 +9,7 @@ import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthto
 import { Logger } from '../log/logger';
 import { FrameChannel, PeerTimeoutError, RawFrame } from './channel';
 import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
-import { StopSignal } from './stop-signal';
+import { KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
 
 export interface SessionEnv {
@@ -21,7 +21,7 @@ export interface SessionEnv {
   clientTimeoutMs: number;
   /** The policy context at the time the request arrives (it changes on reload). */
   policy: () => PolicyContext;
-  stopping: StopSignal;
+  kept: KeptConnections;
 }
 
 class ProtocolViolation extends Error {}
@@ -79,7 +79,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     for (;;) {
       const frame = earlier === undefined
         ? await channel.next(env.clientTimeoutMs)
-        : await channel.nextIfAny(KEEP_FOR_ACCOUNT_MS, env.stopping);
+        : await channel.nextIfAny(KEEP_FOR_ACCOUNT_MS, env.kept);
       if (frame === undefined) {
         channel.close();
         return;
@@ -96,7 +96,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       const policy = env.policy();
       const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), policy, earlier);
       const keep = earlier === undefined && req.op === 'authenticate' && outcome.result === 'SUCCESS'
-        && outcome.record !== undefined && req.user !== null && !env.stopping.stopped;
+        && outcome.record !== undefined && req.user !== null && env.kept.roomForOne;
       if (keep) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
       env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {

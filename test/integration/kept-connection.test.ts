@@ -3,7 +3,11 @@
 // from the store's record the authentication just read, with the account line's own rules.
 // Through real libpam, the built pam_mapi.so and real workers.
 import fs from 'fs';
+import net from 'net';
 import path from 'path';
+import { decodeFields, FrameBuilder, FrameReader } from '../../src/protocol/frame';
+import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { MAX_KEPT_CONNECTIONS } from '../../src/worker/kept-connections';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { ActivatedWorker } from '../helpers/activated-worker';
 import { pamRun } from '../helpers/pam';
@@ -120,6 +124,62 @@ describe('one connection for auth and account, answered from the authentication'
       fs.writeFileSync(users, original);
     }
   });
+});
+
+describe('kept connections are bounded', () => {
+  let box: Sandbox;
+
+  beforeAll(async () => {
+    box = Sandbox.create();
+    box.writeUsers(USERS);
+    await box.startWorker(box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`));
+  });
+
+  afterAll(async () => {
+    await box.cleanup();
+  });
+
+  /** A successful authentication below the module; resolves with its RESULT's KEEP_MS (or
+   * undefined) and leaves the connection open, as a PAM handle that never ends would. */
+  function authenticate(): Promise<{ sock: net.Socket; keepMs: number | undefined }> {
+    const frame = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp')
+      .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PRESENT, 1)
+      .bytes(Field.SECRET, Buffer.from('wonderland')).build();
+    return new Promise((resolve, reject) => {
+      const reader = new FrameReader();
+      const sock = net.connect(box.socketPath, () => sock.write(frame));
+      sock.on('error', reject);
+      sock.on('data', (d: Buffer) => {
+        reader.push(d);
+        const f = reader.next();
+        if (f === undefined) return;
+        const keep = decodeFields(f.payload).find((x) => x.tag === Field.KEEP_MS);
+        resolve({ sock, keepMs: keep?.value.readUInt32BE(0) });
+      });
+    });
+  }
+
+  test(`at most ${MAX_KEPT_CONNECTIONS} wait for an account request; then a success closes as before`, async () => {
+    const open: net.Socket[] = [];
+    try {
+      const kept: Array<number | undefined> = [];
+      for (let i = 0; i < MAX_KEPT_CONNECTIONS + 2; i++) {
+        const a = await authenticate();
+        open.push(a.sock);
+        kept.push(a.keepMs);
+      }
+      expect(kept.slice(0, MAX_KEPT_CONNECTIONS).every((k) => k === 5000)).toBe(true);
+      expect(kept.slice(MAX_KEPT_CONNECTIONS)).toEqual([undefined, undefined]);
+      // Closed by the module, they make room again.
+      for (const s of open.splice(0)) s.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const again = await authenticate();
+      open.push(again.sock);
+      expect(again.keepMs).toBe(5000);
+    } finally {
+      for (const s of open) s.destroy();
+    }
+  }, 60000);
 });
 
 describe('account_reuse = 0', () => {
