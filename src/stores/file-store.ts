@@ -112,7 +112,10 @@ export class FileStore implements Store {
     const line = this.users.get(foldLogin(login));
     if (line === undefined) return undefined;
     const entry = parseLine(line);
-    return typeof entry === 'string' ? undefined : entry;
+    // Every kept line passed parseLine's rules at load; should one not, say so rather than
+    // answer "unknown user".
+    if (typeof entry === 'string') throw new StoreUnavailableError(`users file ${this.settings.path}: ${entry}`);
+    return entry;
   }
 
   /** At start a bad file is a config error; later, the last good contents keep serving. */

@@ -95,9 +95,12 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
       const policy = env.policy();
       const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), policy, earlier);
-      const keep = earlier === undefined && req.op === 'authenticate' && outcome.result === 'SUCCESS'
-        && outcome.record !== undefined && req.user !== null && env.kept.roomForOne;
-      if (keep) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
+      // A record comes only with a success; it is what the account request may reuse.
+      const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && outcome.record !== undefined
+        && req.user !== null && env.kept.roomForOne
+        ? { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() }
+        : undefined;
+      if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
       env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
         op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
@@ -105,8 +108,8 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
       });
       req.authtok?.secret?.fill(0);
-      if (!keep || outcome.record === undefined || req.user === null) return;
-      earlier = { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() };
+      if (kept === undefined) return;
+      earlier = kept;
     }
   } catch (e) {
     const err = e as Error;
