@@ -18,7 +18,7 @@ chmod 600 "$dir/pam_mapi.conf"
 mkdir "$dir/pam.d"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' > "$dir/pam.d/other"
 printf 'auth required %s/build/Release/pam_mapi.so try_first_pass worker=%s/worker.sock\naccount required %s/build/Release/pam_mapi.so worker=%s/worker.sock\n' "$PWD" "$dir" "$PWD" "$dir" > "$dir/pam.d/smtp"
-node --max-semi-space-size=1 dist/src/worker/main.js --config "$dir/pam_mapi.conf" 2> "$dir/worker.log" &
+dist/src/worker/main.js --config "$dir/pam_mapi.conf" 2> "$dir/worker.log" &
 wpid=$!
 for _ in $(seq 100); do [ -S "$dir/worker.sock" ] && break; sleep 0.05; done
 mkdir -p build

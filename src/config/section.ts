@@ -53,7 +53,8 @@ export class SectionReader {
     if (v === undefined) return fallbackSeconds * 1000;
     if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) this.fail(key, `"${v}" is not a number of seconds`);
     const n = Number(v);
-    if (zeroAllowed ? n > maxSeconds : n <= 0 || n > maxSeconds) this.fail(key, `${n} is outside ${zeroAllowed ? '[0' : '(0'}, ${maxSeconds}] seconds`);
+    // The pattern above already rules out negative numbers.
+    if (n > maxSeconds || (n === 0 && !zeroAllowed)) this.fail(key, `${n} is outside ${zeroAllowed ? '[0' : '(0'}, ${maxSeconds}] seconds`);
     return Math.round(n * 1000);
   }
 

@@ -66,9 +66,8 @@ export class FrameChannel {
   close(last?: Buffer): void {
     this.wipe();
     if (this.socket.destroyed) return;
-    if (last !== undefined) this.socket.end(last);
-    else this.socket.end();
-    this.socket.setTimeout(1000, () => this.socket.destroy());
+    if (last !== undefined) this.socket.write(last);
+    this.endSoon();
   }
 
   /** Sends the RESULT that ends a whole request and closes. The module sends nothing after
@@ -79,10 +78,13 @@ export class FrameChannel {
     if (this.socket.destroyed) return;
     this.socket.write(result);
     if (this.socket.writableLength === 0) this.socket.destroy();
-    else {
-      this.socket.end();
-      this.socket.setTimeout(1000, () => this.socket.destroy());
-    }
+    else this.endSoon();
+  }
+
+  /** Ends our side; the socket goes when the module closes its side, or after a second. */
+  private endSoon(): void {
+    this.socket.end();
+    this.socket.setTimeout(1000, () => this.socket.destroy());
   }
 
   private wipe(): void {

@@ -4,6 +4,10 @@
 // stops, instead of holding the stop back. (A plain set of callbacks: an AbortSignal's listeners
 // cost more than the wait itself on every connection.)
 
+/** How long a connection stays open after a successful authentication, for the account
+ * request of the same PAM transaction (RESULT's KEEP_MS). The module uses it in the first half. */
+export const KEEP_FOR_ACCOUNT_MS = 5000;
+
 /** Beyond this many waiting, a successful authentication closes its connection as before. */
 export const MAX_KEPT_CONNECTIONS = 1024;
 

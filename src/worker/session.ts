@@ -9,7 +9,7 @@ import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthto
 import { Logger } from '../log/logger';
 import { FrameChannel, PeerTimeoutError, RawFrame } from './channel';
 import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
-import { KeptConnections } from './kept-connections';
+import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
 
 export interface SessionEnv {
@@ -58,10 +58,6 @@ function supplementaryGroups(pid: number): number[] {
     return [];
   }
 }
-
-/** How long a connection stays open after a successful authentication, for the account
- * request of the same PAM transaction (RESULT's KEEP_MS). The module uses it in the first half. */
-export const KEEP_FOR_ACCOUNT_MS = 5000;
 
 export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {
   const peer = checkPeer(socket, env);

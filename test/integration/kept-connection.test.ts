@@ -43,6 +43,15 @@ function requests(log: string, user: string): RequestLine[] {
   return out;
 }
 
+/** A sandbox with USERS in a file store; `stores` replaces the default [store] section, `worker`
+ * adds keys to [worker]. Returns it with the config's path, for a worker to be started on. */
+function fileStoreBox(stores?: (box: Sandbox) => string, worker = ''): { box: Sandbox; config: string } {
+  const box = Sandbox.create();
+  box.writeUsers(USERS);
+  const config = box.writeConfig(stores?.(box) ?? `[store]\ntype = file\npath = ${box.dir}/users\n`, worker);
+  return { box, config };
+}
+
 /** The worker logs a request right after its answer: wait for the line. */
 async function logged(output: () => string, user: string, count: number): Promise<RequestLine[]> {
   const until = Date.now() + 5000;
@@ -58,9 +67,8 @@ describe('one connection for auth and account, answered from the authentication'
   let worker: WorkerProcess;
 
   beforeAll(async () => {
-    box = Sandbox.create();
-    box.writeUsers(USERS);
-    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n\n[store.other]\ntype = file\npath = ${box.dir}/users\n`);
+    let config: string;
+    ({ box, config } = fileStoreBox((b) => `[store]\ntype = file\npath = ${b.dir}/users\ndisabled_features = imap pop3\n\n[store.other]\ntype = file\npath = ${b.dir}/users\n`));
     const w = box.workerArg;
     // As pam.d-examples/smtp: the account line has other arguments than the auth line.
     box.service('smtp', [`auth required {module} try_first_pass ${w}`, `account required {module} ${w}`]);
@@ -130,9 +138,9 @@ describe('kept connections are bounded', () => {
   let box: Sandbox;
 
   beforeAll(async () => {
-    box = Sandbox.create();
-    box.writeUsers(USERS);
-    await box.startWorker(box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`));
+    let config: string;
+    ({ box, config } = fileStoreBox());
+    await box.startWorker(config);
   });
 
   afterAll(async () => {
@@ -187,9 +195,8 @@ describe('account_reuse = 0', () => {
   let worker: WorkerProcess;
 
   beforeAll(async () => {
-    box = Sandbox.create();
-    box.writeUsers(USERS);
-    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`, 'account_reuse = 0\n');
+    let config: string;
+    ({ box, config } = fileStoreBox(undefined, 'account_reuse = 0\n'));
     box.service('smtp', [`auth required {module} try_first_pass ${box.workerArg}`, `account required {module} ${box.workerArg}`]);
     worker = await box.startWorker(config, ['--debug']);
   });
@@ -212,9 +219,8 @@ describe('the worker goes away between pam_authenticate and pam_acct_mgmt (socke
   let worker: ActivatedWorker;
 
   beforeAll(async () => {
-    box = Sandbox.create();
-    box.writeUsers(USERS);
-    const config = box.writeConfig(`[store]\ntype = file\npath = ${box.dir}/users\n`);
+    let config: string;
+    ({ box, config } = fileStoreBox());
     worker = new ActivatedWorker(box.socketPath, config);
     await worker.listening(1);
   });
