@@ -44,7 +44,11 @@ fi
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || \
    { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   echo "pam_mapi: installing npm packages"
-  # npm install, not npm ci: it honours the lock file, and this npm writes lock files that
-  # npm ci finds "out of sync" over optional platform packages.
-  npm install --no-audit --no-fund --loglevel=error
+  # A fresh checkout installs exactly the lock file (npm ci, as packagers and CI do); a working
+  # tree whose package.json changed updates it (npm install).
+  if [ ! -d node_modules ] && [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
 fi
