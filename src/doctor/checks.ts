@@ -9,7 +9,9 @@ import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
 import { openStore } from '../stores/registry';
 import { withDeadline } from '../worker/deadline';
-import { parseModuleOptions } from '../worker/options';
+import { KNOWN_ARGUMENTS, parseModuleOptions } from '../worker/options';
+import { KNOWN_FEATURES } from '../stores/features';
+import { ConfigError } from '../config/errors';
 import { Logger } from '../log/logger';
 import { loadBaseline, sha256 } from './baseline';
 import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
@@ -39,7 +41,7 @@ export function checkConfig(root: SystemRoot, file: string): { rows: Row[]; conf
     return { rows: [ok('config', `${p}: parsed; stores: ${stores}`)], config };
   } catch (e) {
     const message = (e as Error).message;
-    const fix = /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
+    const fix = (e instanceof ConfigError ? e.fix : undefined) ?? /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
     return { rows: [fail('config', message, fix)], config: null };
   }
 }
@@ -118,9 +120,18 @@ function checkLine(f: PamFile, line: PamLine, config: Config | null): Row[] {
   const rows: Row[] = [];
   const o = parseModuleOptions(line.args);
   const edit = `edit ${f.path} line ${line.lineNo}`;
-  for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, `${edit}: remove "${u}"; see pam_mapi(8)`));
+  const correction = (arg: string): string | null => o.corrections.find((c) => c.wrong === arg)?.right ?? null;
+  const fixFor = (arg: string, otherwise: string): string => {
+    const right = correction(arg);
+    return right === null ? `${edit}: ${otherwise}` : `${edit}: did you mean ${right}? write "${right}" instead of "${arg}"`;
+  };
+  for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, fixFor(u, `remove "${u}"; see pam_mapi(8)`)));
   for (const i of o.invalid) rows.push(warn(where, `invalid value "${i}" (ignored)`, edit));
-  for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${'imap pop3 mobile outlook webapp'}`));
+  for (const x of o.fatal) {
+    // The fatal problems of a line name the argument they come from first.
+    const arg = o.corrections.find((c) => x.includes(`"${c.wrong}"`) || x.startsWith(`${c.wrong}:`))?.wrong;
+    rows.push(fail(where, `every login through this line fails: ${x}`, arg === undefined ? `${edit}; see pam_mapi(8) (features: ${KNOWN_FEATURES.join(' ')})` : fixFor(arg, `see pam_mapi(8) (arguments: ${KNOWN_ARGUMENTS.join(' ')}; features: ${KNOWN_FEATURES.join(' ')})`)));
+  }
   if (config !== null && !config.stores.has(o.store)) {
     rows.push(o.store === ''
       ? fail(where, `no store=, and ${config.file} has no [store] section: every login through this line fails`, `${edit}: add store=NAME, or add a [store] section`)

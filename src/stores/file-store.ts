@@ -7,7 +7,7 @@ import fs from 'fs';
 import { SectionReader } from '../config/section';
 import { ConfigError } from '../config/errors';
 import { checkTrustedFile } from '../config/permissions';
-import { KOPANO_DEFAULT_DISABLED } from './features';
+import { featureList, KOPANO_DEFAULT_DISABLED } from './features';
 import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from './store';
 import { isZarafaHash, verifyZarafaHash } from './zarafa-hash';
 import { foldLogin } from './login';
@@ -28,7 +28,7 @@ interface FileEntry {
 export function parseFileStoreSettings(r: SectionReader): FileStoreSettings {
   return {
     path: r.string('path', DEFAULT_USERS_FILE),
-    disabledFeatures: r.list('disabled_features', KOPANO_DEFAULT_DISABLED),
+    disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
   };
 }
 
