@@ -13,7 +13,7 @@ import { KNOWN_ARGUMENTS, parseModuleOptions } from '../worker/options';
 import { KNOWN_FEATURES } from '../stores/features';
 import { ConfigError } from '../config/errors';
 import { Logger } from '../log/logger';
-import { loadBaseline, sha256 } from './baseline';
+import { loadBaseline, recordedAt, sha256 } from './baseline';
 import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
 import { SystemRoot } from './root';
 
@@ -174,15 +174,20 @@ export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
   for (const [service, entry] of Object.entries(baseline.services)) {
     const file = path.join(root.pamDir, service);
     const check = `pam.d/${service}`;
+    const since = recordedAt(baseline, service);
     if (!fs.existsSync(file)) {
-      rows.push(fail(check, `${file} is gone (it used pam_mapi when the baseline was saved, ${baseline.savedAt}): logins for ${service} no longer reach pam_mapi`, `pam-mapi doctor --restore ${service}`));
+      rows.push(fail(check, `${file} is gone (it used pam_mapi when the baseline recorded it, ${since}): logins for ${service} no longer reach pam_mapi (removed on purpose? pam-mapi doctor --forget ${service})`, `pam-mapi doctor --restore ${service}`));
       continue;
     }
     const bytes = fs.readFileSync(file);
     if (sha256(bytes) === entry.sha256) continue;
     const now = files.find((f) => f.service === service);
-    if (now === undefined || !usesPamMapi(now)) rows.push(fail(check, `${file} no longer uses pam_mapi (changed since ${baseline.savedAt})`, `pam-mapi doctor --restore ${service} (the current file is kept beside it)`));
-    else rows.push(warn(check, `${file} changed since the baseline (${baseline.savedAt})`, `if intended: pam-mapi doctor --save-baseline; if not: pam-mapi doctor --restore ${service}`));
+    if (now === undefined || !usesPamMapi(now)) rows.push(fail(check, `${file} no longer uses pam_mapi (changed since ${since})`, `pam-mapi doctor --restore ${service} (the current file is kept beside it; if intended: pam-mapi doctor --forget ${service})`));
+    else rows.push(warn(check, `${file} changed since the baseline recorded it (${since})`, `if intended: pam-mapi doctor --save-baseline ${service}; if not: pam-mapi doctor --restore ${service}`));
+  }
+  // A stanza nobody recorded: deleted or rewritten by the next upgrade, it would go unnoticed.
+  for (const f of users.filter((u) => baseline.services[u.service] === undefined)) {
+    rows.push(warn(`pam.d/${f.service}`, `${f.path} uses pam_mapi but is not in the baseline: if an upgrade deletes or rewrites it, nothing notices`, 'pam-mapi doctor --save-baseline'));
   }
   if (users.length === 0 && Object.keys(baseline.services).length === 0) {
     rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza, then pam-mapi doctor --save-baseline'));
