@@ -2,7 +2,7 @@
 // pam-mapi doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE   [--root DIR]
 import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { forgetService, restoreService, saveBaseline } from '../doctor/baseline';
-import { checkConfig, checkModuleInstalled, checkPamFiles, checkStores, checkWorker, Row } from '../doctor/checks';
+import { checkConfig, checkModuleInstalled, checkPamFiles, checkStanzaWorkers, checkStores, checkWorker, Row } from '../doctor/checks';
 import { exitCode, json, table } from '../doctor/report';
 import { SystemRoot } from '../doctor/root';
 
@@ -70,6 +70,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   }
   rows.push(...checkModuleInstalled(root));
   rows.push(...checkPamFiles(root, parsed));
+  rows.push(...(await checkStanzaWorkers(root, parsed, parsed === null ? null : worker ?? parsed.worker.socket)));
   process.stdout.write(asJson ? json(rows) : table(rows));
   return exitCode(rows);
 }

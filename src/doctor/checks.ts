@@ -3,7 +3,7 @@
 import fs from 'fs';
 import path from 'path';
 import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
-import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { Config, DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
 import { checkModule } from '../pam/client';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
@@ -191,6 +191,47 @@ export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
   }
   if (users.length === 0 && Object.keys(baseline.services).length === 0) {
     rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza, then pam-mapi doctor --save-baseline'));
+  }
+  return rows;
+}
+
+/** Every worker= socket a stanza names, other than the one already checked: a path that points
+ * nowhere, or at a worker that does not answer, fails every login through those lines. */
+export async function checkStanzaWorkers(root: SystemRoot, config: Config | null, checked: string | null): Promise<Row[]> {
+  const users = new Map<string, string[]>();
+  for (const f of readPamDir(root.pamDir).filter(usesPamMapi)) {
+    for (const l of f.lines.filter((x) => isPamMapi(x.module))) {
+      // The shim takes the last non-empty worker= of a line, as it reads the arguments in order.
+      const named = l.args.filter((a) => a.startsWith('worker=') && a !== 'worker=').map((a) => a.slice('worker='.length)).pop();
+      if (named === undefined || named === '' || named === checked) continue;
+      users.set(named, [...(users.get(named) ?? []), `pam.d/${f.service}:${l.lineNo}`]);
+    }
+  }
+  const rows: Row[] = [];
+  for (const [socket, lines] of users) {
+    const check = `worker=${socket}`;
+    const where = `named by ${lines.join(', ')}`;
+    const edit = `edit ${lines.join(', ')}: worker=${config?.worker.socket ?? DEFAULT_SOCKET} (the socket in ${config?.file ?? DEFAULT_CONFIG_PATH}), or start the worker that listens on ${socket}`;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(socket);
+    } catch {
+      rows.push(fail(check, `${socket} (${where}) does not exist: every login through these lines gets PAM_AUTHINFO_UNAVAIL`, edit));
+      continue;
+    }
+    if (!st.isSocket()) {
+      rows.push(fail(check, `${socket} (${where}) is not a socket: every login through these lines gets PAM_AUTHINFO_UNAVAIL`, edit));
+      continue;
+    }
+    if (st.uid !== 0) {
+      rows.push(fail(check, `${socket} (${where}) is owned by uid ${st.uid}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; the worker (or systemd) must create it as root`));
+      continue;
+    }
+    const answer = await probeWorker(socket, (config?.worker.storeTimeoutMs ?? 5000) + 2000);
+    if (answer.kind === 'unreachable') rows.push(fail(check, `no worker answers on ${socket} (${where}): ${answer.message}`, `start the worker that listens on ${socket}, or ${edit.slice('edit '.length)}`));
+    else if (answer.kind === 'error') rows.push(fail(check, `the worker on ${socket} (${where}) refused the probe: ${answer.text} (${answer.code})`, answer.code === 'PEER_REFUSED' ? 'run pam-mapi doctor as root, or add this uid to allowed_uids' : 'upgrade pam_mapi.so and pam-mapi-worker together'));
+    else if (answer.result.startsWith('AUTHINFO_UNAVAIL')) rows.push(fail(check, `the worker on ${socket} (${where}) answers but cannot decide: ${answer.result}`, 'see that worker\'s log'));
+    else rows.push(ok(check, `a worker answers (${where}) in ${answer.ms.toFixed(1)} ms`));
   }
   return rows;
 }
