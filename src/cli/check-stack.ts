@@ -17,6 +17,9 @@ export function writeOneOffStack(dir: string, service: string, module: string, a
   fs.writeFileSync(path.join(dir, 'other'), EMPTY_OTHER);
 }
 
+/** The relay socket for a line's worker socket, given the line's arguments. */
+export type RelayFor = (target: string, args: readonly string[]) => string;
+
 /** The worker socket a pam_mapi line's arguments name, as the shim reads it (the last
  * non-empty worker=, else the default). */
 export function workerOf(args: readonly string[]): string {
@@ -24,18 +27,18 @@ export function workerOf(args: readonly string[]): string {
 }
 
 /** One line with its pam_mapi arguments rewritten, or the line as it was. */
-function rewriteLine(line: string, relayFor: (target: string) => string): string {
+function rewriteLine(line: string, relayFor: RelayFor): string {
   const hash = line.indexOf('#');
   const body = hash < 0 ? line : line.slice(0, hash);
   const words = body.match(/\[[^\]]*\]|\S+/g) ?? [];
   if (words.length < 3 || (words[0] ?? '').startsWith('@') || !isPamMapi(words[2] ?? '')) return line;
   const args = words.slice(3);
   const kept = args.filter((a) => !a.startsWith('worker='));
-  return [...words.slice(0, 3), ...kept, ...(kept.includes('debug') ? [] : ['debug']), `worker=${relayFor(workerOf(args))}`].join(' ');
+  return [...words.slice(0, 3), ...kept, ...(kept.includes('debug') ? [] : ['debug']), `worker=${relayFor(workerOf(args), args)}`].join(' ');
 }
 
 /** Copies the service files of `from` into `to`, each pam_mapi line pointed at relayFor(its worker). */
-export function copyStack(from: string, to: string, relayFor: (target: string) => string): void {
+export function copyStack(from: string, to: string, relayFor: RelayFor): void {
   fs.mkdirSync(to, { recursive: true, mode: 0o700 });
   for (const name of fs.readdirSync(from)) {
     const src = path.join(from, name);

@@ -9,7 +9,8 @@ import os from 'os';
 import path from 'path';
 import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
 import { runPamTransaction } from '../pam/client';
-import { copyStack, writeOneOffStack } from './check-stack';
+import { resolveId } from '../config/accounts';
+import { copyStack, RelayFor, writeOneOffStack } from './check-stack';
 import { findModule } from './module-path';
 import { Heard, ReasonRelay } from './reason-relay';
 import { readSecret } from './read-secret';
@@ -76,10 +77,18 @@ export async function checkCommand(argv: string[]): Promise<number> {
   // the module and the worker to hear its reason.
   const relaying = process.getuid?.() === 0;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pam-mapi-check-'));
-  const relayTargets = new Map<string, string>();
-  const relayFor = (target: string): string => {
-    if (!relayTargets.has(target)) relayTargets.set(target, path.join(tmp, `relay-${relayTargets.size}.sock`));
-    return relayTargets.get(target) ?? target;
+  // One relay per worker socket and the user the line lets serve it (worker_user=).
+  const relayTargets = new Map<string, { at: string; target: string; trusted: number[] }>();
+  const relayFor: RelayFor = (target, lineArgs) => {
+    const workerUser = lineArgs.filter((a) => a.startsWith('worker_user=')).map((a) => a.slice('worker_user='.length)).pop();
+    const uid = workerUser === undefined || workerUser === '' ? undefined : resolveId('user', workerUser);
+    const trusted = uid === undefined ? [0] : [0, uid];
+    const key = `${target}\0${trusted.join(',')}`;
+    const known = relayTargets.get(key);
+    if (known !== undefined) return known.at;
+    const at = path.join(tmp, `relay-${relayTargets.size}.sock`);
+    relayTargets.set(key, { at, target, trusted });
+    return at;
   };
   const relays: ReasonRelay[] = [];
   let confDir: string | null;
@@ -87,7 +96,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   if (args.pam === undefined) {
     // A one-off stanza in a private directory: nothing under /etc is written.
     const target = workerSocket(args);
-    const opts = [args.service ? `service=${args.service}` : '', args.store ? `store=${args.store}` : '', ...(relaying ? ['debug', `worker=${relayFor(target)}`] : [`worker=${target}`])].filter((s) => s !== '');
+    const opts = [args.service ? `service=${args.service}` : '', args.store ? `store=${args.store}` : '', ...(relaying ? ['debug', `worker=${relayFor(target, [])}`] : [`worker=${target}`])].filter((s) => s !== '');
     confDir = path.join(tmp, 'pam.d');
     writeOneOffStack(confDir, service, findModule(), opts);
   } else {
@@ -107,7 +116,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   }
   const secret = await readSecret('Password: ');
   try {
-    for (const [target, at] of relayTargets) relays.push(await ReasonRelay.start(path.dirname(at), path.basename(at), target));
+    for (const { at, target, trusted } of relayTargets.values()) relays.push(await ReasonRelay.start(path.dirname(at), path.basename(at), target, trusted));
     for (const n of notes) process.stdout.write(`note: ${n}\n`);
     const r = await runPamTransaction({ service, user: args.user, confDir, answers: [secret.toString('utf8')], steps: ['authenticate', 'acct_mgmt'], recordFailDelay: true });
     if (r.startName !== 'PAM_SUCCESS') {
@@ -117,7 +126,10 @@ export async function checkCommand(argv: string[]): Promise<number> {
     for (const s of r.steps) process.stdout.write(`${s.step.padEnd(12)} ${s.name} (${s.text})\n`);
     if (relaying) {
       const heard = reasons(relays.flatMap((x) => x.heard));
-      for (const h of heard) process.stdout.write(h.level === 'DEBUG' ? `${'reason'.padEnd(12)} ${h.text}\n` : `${'module log'.padEnd(12)} ${h.level.toLowerCase()}: ${h.text}\n`);
+      for (const h of heard) {
+        if (h.own === true) process.stdout.write(`note: ${h.text}\n`);
+        else process.stdout.write(h.level === 'DEBUG' ? `${'reason'.padEnd(12)} ${h.text}\n` : `${'module log'.padEnd(12)} ${h.level.toLowerCase()}: ${h.text}\n`);
+      }
       if (relays.every((x) => x.connections === 0)) process.stdout.write(`note: pam_mapi was not asked: no pam_mapi line of ${service}'s stack ran\n`);
     } else {
       process.stdout.write('note: the module\'s reason is shown only to root (it logs to syslog, authpriv)\n');

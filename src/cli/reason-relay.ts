@@ -6,12 +6,15 @@
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
+import { peerCredentials } from '../pam/client';
 import { ErrorCode, Field, LogLevel, MessageType, nameOf } from '../protocol/constants';
 import { decodeFields, FrameReader } from '../protocol/frame';
 
 export interface Heard {
   level: string;
   text: string;
+  /** Said by the relay itself (the module would have said it), not by the worker. */
+  own?: boolean;
 }
 
 export class ReasonRelay {
@@ -22,13 +25,18 @@ export class ReasonRelay {
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
 
-  private constructor(readonly path: string, readonly target: string) {
+  private constructor(
+    readonly path: string,
+    readonly target: string,
+    /** Who may own the worker's socket and serve it: what the module itself accepts. */
+    private readonly trusted: readonly number[],
+  ) {
     this.server = net.createServer((module) => this.relay(module));
   }
 
   /** Listens on `dir`/name; dir must be private to this process's user (root's, for the shim). */
-  static async start(dir: string, name: string, target: string): Promise<ReasonRelay> {
-    const r = new ReasonRelay(path.join(dir, name), target);
+  static async start(dir: string, name: string, target: string, trusted: readonly number[] = [0]): Promise<ReasonRelay> {
+    const r = new ReasonRelay(path.join(dir, name), target, trusted);
     await new Promise<void>((resolve, reject) => {
       r.server.once('error', reject);
       r.server.listen(r.path, () => resolve());
@@ -39,20 +47,49 @@ export class ReasonRelay {
 
   private relay(module: net.Socket): void {
     this.connections++;
+    this.open.add(module);
+    const refuse = (text: string): void => {
+      this.heard.push({ level: 'ERR', text, own: true });
+      module.destroy();
+    };
+    // The module checks the socket it talks to; here it talks to ours, so the relay makes the
+    // module's checks on the real one before any byte (a password) goes there.
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(this.target);
+    } catch (e) {
+      refuse(`cannot reach the worker at ${this.target}: ${(e as Error).message}`);
+      return;
+    }
+    if (!st.isSocket() || !this.trusted.includes(st.uid)) {
+      refuse(`${this.target} is not a socket owned by root (uid ${st.uid}): refusing to talk to it`);
+      return;
+    }
     const worker = net.connect(this.target);
-    this.open.add(module).add(worker);
+    this.open.add(worker);
     const reader = new FrameReader();
-    module.pipe(worker);
+    worker.on('connect', () => {
+      const fd = (worker as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+      let uid: number | null = null;
+      try {
+        uid = typeof fd === 'number' ? peerCredentials(fd).uid : null;
+      } catch {
+        uid = null;
+      }
+      if (uid === null || !this.trusted.includes(uid)) {
+        worker.destroy();
+        refuse(`the process serving ${this.target} runs as ${uid === null ? 'an unknown user' : `uid ${uid}`}, not root: refusing to talk to it`);
+        return;
+      }
+      module.pipe(worker);
+    });
     worker.on('data', (chunk: Buffer) => {
       module.write(chunk);
       // A copy: the reader wipes what it has read.
       this.read(reader, Buffer.from(chunk));
     });
     worker.on('end', () => module.end());
-    worker.on('error', (e) => {
-      this.heard.push({ level: 'ERR', text: `cannot reach the worker at ${this.target}: ${e.message}` });
-      module.destroy();
-    });
+    worker.on('error', (e) => refuse(`cannot reach the worker at ${this.target}: ${e.message}`));
     module.on('error', () => worker.destroy());
     module.on('close', () => { worker.destroy(); reader.wipe(); this.open.delete(module); });
     worker.on('close', () => this.open.delete(worker));

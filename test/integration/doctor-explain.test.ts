@@ -1,7 +1,7 @@
 // The doctor and `check` explain (issue 13, findings 4 and 5): the doctor connects to every
 // worker= a stanza names; `check` prints the module's reason, says when the service file is
 // missing and libpam fell back to `other`, and leaves no "no default config other" in syslog.
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
@@ -80,3 +80,33 @@ test('check leaves no "_pam_init_handlers: no default config other" in syslog', 
   const lines = await syslogSince(mark);
   expect(lines.filter((l) => l.includes('no default config'))).toEqual([]);
 });
+
+test('check\'s relay makes the module\'s own checks on the real socket: no byte goes to a worker not run by root', async () => {
+  // A fake worker: a socket root created, served by a process that then became nobody.
+  const fake = path.join(box.dir, 'fake.sock');
+  const py = spawn('python3', ['-c', [
+    'import os, socket, sys',
+    's = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.setuid(65534); s.listen(4); s.settimeout(8)',
+    'try:',
+    '    c, _ = s.accept(); c.settimeout(2); data = c.recv(65536)',
+    'except OSError:',
+    '    data = b""',
+    'print(len(data))',
+  ].join('\n'), fake], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let got = '';
+  py.stdout.on('data', (d: Buffer) => { got += d.toString(); });
+  const until = Date.now() + 5000;
+  while (!fs.existsSync(fake) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  const r = cli(['check', 'alice', '--worker', fake], 'wonderland\n');
+  expect(r.out).toContain(`note: the process serving ${fake} runs as uid 65534, not root: refusing to talk to it\n`);
+  expect(r.out).toContain('PAM_AUTHINFO_UNAVAIL');
+  expect(r.status).toBe(1);
+  await new Promise((resolve) => py.on('exit', resolve));
+  // The relay connected (to read the peer's credentials) and sent nothing.
+  expect(got).toBe('0\n');
+  // A socket owned by another user is not even connected to.
+  const owned = path.join(box.dir, 'owned.sock');
+  execFileSync('python3', ['-c', 'import os, socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1]); os.chown(sys.argv[1], 65534, 65534)', owned]);
+  expect(cli(['check', 'alice', '--worker', owned], 'wonderland\n').out).toContain(`note: ${owned} is not a socket owned by root (uid 65534): refusing to talk to it\n`);
+}, 20000);
