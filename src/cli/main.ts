@@ -10,7 +10,7 @@ const USAGE = `usage: pam-mapi COMMAND ...
         asks for the password and runs it through pam_mapi.so; exit 0 only on success
   hash  reads a password and prints its Zarafa/Kopano salted-MD5 value
   doctor [--json] [--root DIR]   checks config, worker, stores, module and /etc/pam.d
-  doctor --save-baseline | --restore SERVICE
+  doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE
 `;
 
 async function main(): Promise<number> {

@@ -15,8 +15,8 @@ export class SectionReader {
     this.unread = new Set(Object.keys(values));
   }
 
-  fail(key: string, problem: string): never {
-    throw new ConfigError(`${this.file}: [${this.section}] ${key}: ${problem}`);
+  fail(key: string, problem: string, fix?: string): never {
+    throw new ConfigError(`${this.file}: [${this.section}] ${key}: ${problem}`, fix);
   }
 
   has(key: string): boolean {

@@ -3,15 +3,17 @@
 import fs from 'fs';
 import path from 'path';
 import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
-import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { Config, DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
 import { checkModule } from '../pam/client';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
 import { openStore } from '../stores/registry';
 import { withDeadline } from '../worker/deadline';
-import { parseModuleOptions } from '../worker/options';
+import { KNOWN_ARGUMENTS, parseModuleOptions } from '../worker/options';
+import { KNOWN_FEATURES } from '../stores/features';
+import { ConfigError } from '../config/errors';
 import { Logger } from '../log/logger';
-import { loadBaseline, sha256 } from './baseline';
+import { loadBaseline, recordedAt, sha256 } from './baseline';
 import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
 import { SystemRoot } from './root';
 
@@ -39,7 +41,7 @@ export function checkConfig(root: SystemRoot, file: string): { rows: Row[]; conf
     return { rows: [ok('config', `${p}: parsed; stores: ${stores}`)], config };
   } catch (e) {
     const message = (e as Error).message;
-    const fix = /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
+    const fix = (e instanceof ConfigError ? e.fix : undefined) ?? /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
     return { rows: [fail('config', message, fix)], config: null };
   }
 }
@@ -118,9 +120,18 @@ function checkLine(f: PamFile, line: PamLine, config: Config | null): Row[] {
   const rows: Row[] = [];
   const o = parseModuleOptions(line.args);
   const edit = `edit ${f.path} line ${line.lineNo}`;
-  for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, `${edit}: remove "${u}"; see pam_mapi(8)`));
+  const correction = (arg: string): string | null => o.corrections.find((c) => c.wrong === arg)?.right ?? null;
+  const fixFor = (arg: string, otherwise: string): string => {
+    const right = correction(arg);
+    return right === null ? `${edit}: ${otherwise}` : `${edit}: did you mean ${right}? write "${right}" instead of "${arg}"`;
+  };
+  for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, fixFor(u, `remove "${u}"; see pam_mapi(8)`)));
   for (const i of o.invalid) rows.push(warn(where, `invalid value "${i}" (ignored)`, edit));
-  for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${'imap pop3 mobile outlook webapp'}`));
+  for (const x of o.fatal) {
+    // The fatal problems of a line name the argument they come from first.
+    const arg = o.corrections.find((c) => x.includes(`"${c.wrong}"`) || x.startsWith(`${c.wrong}:`))?.wrong;
+    rows.push(fail(where, `every login through this line fails: ${x}`, arg === undefined ? `${edit}; see pam_mapi(8) (features: ${KNOWN_FEATURES.join(' ')})` : fixFor(arg, `see pam_mapi(8) (arguments: ${KNOWN_ARGUMENTS.join(' ')}; features: ${KNOWN_FEATURES.join(' ')})`)));
+  }
   if (config !== null && !config.stores.has(o.store)) {
     rows.push(o.store === ''
       ? fail(where, `no store=, and ${config.file} has no [store] section: every login through this line fails`, `${edit}: add store=NAME, or add a [store] section`)
@@ -163,18 +174,64 @@ export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
   for (const [service, entry] of Object.entries(baseline.services)) {
     const file = path.join(root.pamDir, service);
     const check = `pam.d/${service}`;
+    const since = recordedAt(baseline, service);
     if (!fs.existsSync(file)) {
-      rows.push(fail(check, `${file} is gone (it used pam_mapi when the baseline was saved, ${baseline.savedAt}): logins for ${service} no longer reach pam_mapi`, `pam-mapi doctor --restore ${service}`));
+      rows.push(fail(check, `${file} is gone (it used pam_mapi when the baseline recorded it, ${since}): logins for ${service} no longer reach pam_mapi (removed on purpose? pam-mapi doctor --forget ${service})`, `pam-mapi doctor --restore ${service}`));
       continue;
     }
     const bytes = fs.readFileSync(file);
     if (sha256(bytes) === entry.sha256) continue;
     const now = files.find((f) => f.service === service);
-    if (now === undefined || !usesPamMapi(now)) rows.push(fail(check, `${file} no longer uses pam_mapi (changed since ${baseline.savedAt})`, `pam-mapi doctor --restore ${service} (the current file is kept beside it)`));
-    else rows.push(warn(check, `${file} changed since the baseline (${baseline.savedAt})`, `if intended: pam-mapi doctor --save-baseline; if not: pam-mapi doctor --restore ${service}`));
+    if (now === undefined || !usesPamMapi(now)) rows.push(fail(check, `${file} no longer uses pam_mapi (changed since ${since})`, `pam-mapi doctor --restore ${service} (the current file is kept beside it; if intended: pam-mapi doctor --forget ${service})`));
+    else rows.push(warn(check, `${file} changed since the baseline recorded it (${since})`, `if intended: pam-mapi doctor --save-baseline ${service}; if not: pam-mapi doctor --restore ${service}`));
+  }
+  // A stanza nobody recorded: deleted or rewritten by the next upgrade, it would go unnoticed.
+  for (const f of users.filter((u) => baseline.services[u.service] === undefined)) {
+    rows.push(warn(`pam.d/${f.service}`, `${f.path} uses pam_mapi but is not in the baseline: if an upgrade deletes or rewrites it, nothing notices`, 'pam-mapi doctor --save-baseline'));
   }
   if (users.length === 0 && Object.keys(baseline.services).length === 0) {
     rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza, then pam-mapi doctor --save-baseline'));
+  }
+  return rows;
+}
+
+/** Every worker= socket a stanza names, other than the one already checked: a path that points
+ * nowhere, or at a worker that does not answer, fails every login through those lines. */
+export async function checkStanzaWorkers(root: SystemRoot, config: Config | null, checked: string | null): Promise<Row[]> {
+  const users = new Map<string, string[]>();
+  for (const f of readPamDir(root.pamDir).filter(usesPamMapi)) {
+    for (const l of f.lines.filter((x) => isPamMapi(x.module))) {
+      // The shim takes the last non-empty worker= of a line, as it reads the arguments in order.
+      const named = l.args.filter((a) => a.startsWith('worker=') && a !== 'worker=').map((a) => a.slice('worker='.length)).pop();
+      if (named === undefined || named === '' || named === checked) continue;
+      users.set(named, [...(users.get(named) ?? []), `pam.d/${f.service}:${l.lineNo}`]);
+    }
+  }
+  const rows: Row[] = [];
+  for (const [socket, lines] of users) {
+    const check = `worker=${socket}`;
+    const where = `named by ${lines.join(', ')}`;
+    const edit = `edit ${lines.join(', ')}: worker=${config?.worker.socket ?? DEFAULT_SOCKET} (the socket in ${config?.file ?? DEFAULT_CONFIG_PATH}), or start the worker that listens on ${socket}`;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(socket);
+    } catch {
+      rows.push(fail(check, `${socket} (${where}) does not exist: every login through these lines gets PAM_AUTHINFO_UNAVAIL`, edit));
+      continue;
+    }
+    if (!st.isSocket()) {
+      rows.push(fail(check, `${socket} (${where}) is not a socket: every login through these lines gets PAM_AUTHINFO_UNAVAIL`, edit));
+      continue;
+    }
+    if (st.uid !== 0) {
+      rows.push(fail(check, `${socket} (${where}) is owned by uid ${st.uid}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; the worker (or systemd) must create it as root`));
+      continue;
+    }
+    const answer = await probeWorker(socket, (config?.worker.storeTimeoutMs ?? 5000) + 2000);
+    if (answer.kind === 'unreachable') rows.push(fail(check, `no worker answers on ${socket} (${where}): ${answer.message}`, `start the worker that listens on ${socket}, or ${edit.slice('edit '.length)}`));
+    else if (answer.kind === 'error') rows.push(fail(check, `the worker on ${socket} (${where}) refused the probe: ${answer.text} (${answer.code})`, answer.code === 'PEER_REFUSED' ? 'run pam-mapi doctor as root, or add this uid to allowed_uids' : 'upgrade pam_mapi.so and pam-mapi-worker together'));
+    else if (answer.result.startsWith('AUTHINFO_UNAVAIL')) rows.push(fail(check, `the worker on ${socket} (${where}) answers but cannot decide: ${answer.result}`, 'see that worker\'s log'));
+    else rows.push(ok(check, `a worker answers (${where}) in ${answer.ms.toFixed(1)} ms`));
   }
   return rows;
 }

@@ -7,7 +7,7 @@ import fs from 'fs';
 import { SectionReader } from '../config/section';
 import { ConfigError } from '../config/errors';
 import { checkTrustedFile } from '../config/permissions';
-import { KOPANO_DEFAULT_DISABLED } from './features';
+import { featureList, KNOWN_FEATURES, KOPANO_DEFAULT_DISABLED, unknownFeatures } from './features';
 import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from './store';
 import { isZarafaHash, verifyZarafaHash } from './zarafa-hash';
 import { foldLogin } from './login';
@@ -28,7 +28,7 @@ interface FileEntry {
 export function parseFileStoreSettings(r: SectionReader): FileStoreSettings {
   return {
     path: r.string('path', DEFAULT_USERS_FILE),
-    disabledFeatures: r.list('disabled_features', KOPANO_DEFAULT_DISABLED),
+    disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
   };
 }
 
@@ -41,12 +41,16 @@ function parseLine(line: string): FileEntry | string {
   const hash = locked ? hashField.slice(1) : hashField;
   if (!isZarafaHash(hash)) return 'the password is not a Zarafa salted MD5 value (40 hex digits; make one with pam-mapi hash)';
   const list = (s: string): string[] => s.split(/[\s,]+/).filter((f) => f !== '');
+  // A misspelled disabled feature would leave the feature on for this user.
+  const wrong = unknownFeatures([...list(enabled), ...list(disabled)]);
+  if (wrong !== null) return wrong.problem;
   return { hash, user: { login, state: locked ? 'inactive' : 'active', features: { enabled: list(enabled), disabled: list(disabled) } } };
 }
 
 /** A line parseLine() accepts, checked without building its parts: loading 100,000 users
  * then leaves little garbage behind, and the worker's heap stays small. */
-const PLAIN_LINE = /^[^:]+:!?[0-9a-f]{40}(?::[^:]*){0,2}$/i;
+const FEATURE = `(?:${KNOWN_FEATURES.join('|')})`;
+const PLAIN_LINE = new RegExp(`^[^:]+:!?[0-9a-f]{40}(?::[\\s,]*(?:${FEATURE}(?:[\\s,]+${FEATURE})*[\\s,]*)?){0,2}$`, 'i');
 
 /** The users by folded login, each kept as its checked line and parsed again when asked for:
  * at 100,000 users the parsed objects took about 430 bytes a user, the line takes about 60. */

@@ -8,6 +8,7 @@ import { Store, StoreUser } from '../stores/store';
 import { checkPassword, checkUserName } from './input-rules';
 import { ModuleOptions, parseModuleOptions } from './options';
 import { escapeLogValue, failureLine } from './syslog-line';
+import { didYouMean } from '../config/suggest';
 import { withDeadline } from './deadline';
 
 /** What the worker can ask of libpam through the module. */
@@ -101,7 +102,11 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
   const d = new Decision(req, opts, opts.store);
   // One line each, however many there are, so the failure line always fits in the answer.
   const listed = (args: string[]): string => args.map((a) => escapeLogValue(a, false)).join(' ');
-  if (opts.unknown.length > 0) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${listed(opts.unknown)}` });
+  const hinted = opts.unknown.map((u) => {
+    const right = opts.corrections.find((c) => c.wrong === u)?.right ?? null;
+    return `${escapeLogValue(u, false)}${didYouMean(right)}`;
+  });
+  if (opts.unknown.length > 0) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${hinted.join(' ')}` });
   if (opts.invalid.length > 0) d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${listed(opts.invalid)}` });
   if (req.argsTruncated) return d.error(`more than ${MAX_ARGS} module arguments: refusing a line that cannot be read whole`);
   if (opts.fatal.length > 0) return d.error(opts.fatal.map((f) => escapeLogValue(f, true)).join('; '));

@@ -71,7 +71,7 @@ describe('pam-mapi check against a private MariaDB', () => {
   });
   test('wrong password: exit 1', () => {
     const r = cli(['check', 'alice', '--worker', box.socketPath], 'nope\n');
-    expect(r.stdout).toMatch(/^authenticate PAM_AUTH_ERR \(Authentication failure\)\nalice: refused \(PAM_AUTH_ERR\)\n$/);
+    expect(r.stdout).toMatch(/^authenticate PAM_AUTH_ERR \(Authentication failure\)\n(module log .*\n)?reason +authenticate: AUTH_ERR \(wrong password\)\nalice: refused \(PAM_AUTH_ERR\)\n$/);
     expect(r.status).toBe(1);
   });
   test('--service: a feature the user lacks is refused, one the user has is accepted', () => {

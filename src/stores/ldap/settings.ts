@@ -6,7 +6,7 @@ import os from 'os';
 import { FilterParser } from 'ldapts';
 import { checkTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
-import { KOPANO_DEFAULT_DISABLED } from '../features';
+import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
 
 /** One directory server to try, in order. */
@@ -145,7 +145,7 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     authMethod: r.choice<AuthMethod>('auth_method', 'bind', ['bind', 'password']),
     enabledFeaturesAttribute: attribute(r, 'enabled_features_attribute', 'kopanoEnabledFeatures'),
     disabledFeaturesAttribute: attribute(r, 'disabled_features_attribute', 'kopanoDisabledFeatures'),
-    disabledFeatures: r.list('disabled_features', KOPANO_DEFAULT_DISABLED),
+    disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
     requireGroup: r.optional('require_group') ?? null,
     hostAttribute,
     hostname: r.string('hostname', os.hostname()),

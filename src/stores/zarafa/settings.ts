@@ -4,7 +4,7 @@ import fs from 'fs';
 import { ConfigError } from '../../config/errors';
 import { checkTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
-import { KOPANO_DEFAULT_DISABLED } from '../features';
+import { featureList, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
 import { readServerCfg } from './server-cfg';
 
 /** Debian's MariaDB and MySQL socket. */
@@ -75,13 +75,19 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
 
   const sslCa = r.optional('ssl_ca') ?? null;
   if (sslCa !== null) checkTrustedFile(sslCa, false, 'ssl_ca');
-  const cfgDisabled = cfg?.values.get('disabled_features');
+  const cfgDisabled = cfg?.values.get('disabled_features')?.split(/\s+/).filter((s) => s !== '');
+  const cfgWrong = cfgDisabled === undefined ? null : unknownFeatures(cfgDisabled);
+  // Refused even where pam_mapi.conf sets its own list: the same typo leaves the feature on in
+  // Kopano's own gateway, and the two lists are meant to agree.
+  if (cfg !== undefined && cfgWrong !== null) {
+    throw new ConfigError(`${cfg.file}: disabled_features: ${cfgWrong.problem}`, `edit ${cfg.file}: disabled_features = ${cfgWrong.fixed ?? ''}`.trim());
+  }
   return {
     endpoints,
     user: r.optional('user') ?? fromCfg('mysql_user') ?? 'root',
     password,
     database: r.optional('database') ?? fromCfg('mysql_database') ?? 'kopano',
-    disabledFeatures: r.list('disabled_features', cfgDisabled !== undefined ? cfgDisabled.split(/\s+/).filter((s) => s !== '') : KOPANO_DEFAULT_DISABLED),
+    disabledFeatures: featureList(r, 'disabled_features', cfgDisabled ?? KOPANO_DEFAULT_DISABLED),
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
     loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
