@@ -101,9 +101,10 @@ export class FrameReader {
     if (this.length < HEADER_SIZE + size) return undefined;
     const all = this.flatten();
     const payload = Buffer.from(all.subarray(HEADER_SIZE, HEADER_SIZE + size));
-    const rest = Buffer.from(all.subarray(HEADER_SIZE + size));
-    // What was read may hold a password.
-    all.fill(0);
+    // What was read may hold a password. The rest stays where it is (a view, not a copy: a
+    // chunk of many frames is not copied once per frame); wipe() clears it.
+    all.fill(0, 0, HEADER_SIZE + size);
+    const rest = all.subarray(HEADER_SIZE + size);
     this.buffered = rest.length > 0 ? [rest] : [];
     this.length = rest.length;
     return { version, type, payload };
