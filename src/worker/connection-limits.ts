@@ -82,6 +82,15 @@ export class ConnectionLimits {
     };
   }
 
+  /** Whether a connection of `uid` (counted already) may stay open after its authentication,
+   * for the account request: only while the uid holds at most half its places and the worker
+   * at most half of all. Connections kept for PAM handles an application never ends (each
+   * up to 5 s) thus cannot take the places of new logins; a success then closes as before. */
+  roomToKeep(uid: number): boolean {
+    const caps = this.caps();
+    return (this.perUid.get(uid) ?? 0) <= caps.maxPerUid / 2 && this.total <= caps.maxConnections / 2;
+  }
+
   /** The first refusal is logged at once; those within the next minute are only counted,
    * and the count is logged when the minute is over. */
   private limited(why: string): void {

@@ -122,7 +122,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       const outcome = await decide(req, pamSide(channel, earlier === undefined ? dialogueBy : keptBy, req), policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
       const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && outcome.record !== undefined
-        && req.user !== null && env.kept.roomForOne
+        && req.user !== null && env.kept.roomForOne && env.limits.roomToKeep(peer.uid)
         ? { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() }
         : undefined;
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));

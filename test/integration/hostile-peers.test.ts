@@ -3,9 +3,10 @@
 // hundred under a small file limit, and the connection caps. Real logins must keep working.
 import { spawn } from 'child_process';
 import fs from 'fs';
+import net from 'net';
 import path from 'path';
 import { Field, MessageType, Op } from '../../src/protocol/constants';
-import { FrameBuilder } from '../../src/protocol/frame';
+import { decodeFields, FrameBuilder, FrameReader } from '../../src/protocol/frame';
 import { REPO_ROOT, Sandbox, WORKER_MAIN, WorkerProcess } from '../../src/sandbox/sandbox';
 import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { pamRun } from '../helpers/pam';
@@ -202,6 +203,43 @@ describe('connection caps', () => {
       expect(await loginAsNobody()).toBe('PAM_SUCCESS');
     } finally {
       await box2.cleanup();
+    }
+  });
+
+  test('PAM handles an application never ends cannot take the places of new logins', async () => {
+    const box4 = Sandbox.create();
+    try {
+      box4.writeUsers([{ login: 'alice', password: 'wonderland' }]);
+      const config = box4.writeConfig(`[store]\npath = ${box4.dir}/users\n`, 'max_connections_per_uid = 4\n');
+      box4.service('smtp', [`auth required {module} ${box4.workerArg}`]);
+      await box4.startWorker(config);
+      // Successful authentications below the module whose connections are then left open, as
+      // by an application that never calls pam_acct_mgmt nor pam_end.
+      const frame = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp')
+        .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PRESENT, 1)
+        .bytes(Field.SECRET, Buffer.from('wonderland')).build();
+      const leak = (): Promise<{ sock: net.Socket; kept: boolean }> => new Promise((resolve, reject) => {
+        const reader = new FrameReader();
+        const sock = net.connect(box4.socketPath, () => sock.write(frame));
+        sock.on('error', reject);
+        sock.on('data', (d: Buffer) => {
+          reader.push(d);
+          const f = reader.next();
+          if (f !== undefined) resolve({ sock, kept: decodeFields(f.payload).some((x) => x.tag === Field.KEEP_MS) });
+        });
+      });
+      const leaked = [];
+      for (let i = 0; i < 4; i++) leaked.push(await leak());
+      try {
+        // Two are kept (half of uid 0's four places), the others closed after their answer as
+        // before the kept connection existed: new logins still find a place.
+        expect(leaked.map((l) => l.kept)).toEqual([true, true, false, false]);
+        expect((await pamRun(box4, 'smtp', 'alice', ['wonderland'])).auth).toBe('PAM_SUCCESS');
+      } finally {
+        for (const l of leaked) l.sock.destroy();
+      }
+    } finally {
+      await box4.cleanup();
     }
   });
 

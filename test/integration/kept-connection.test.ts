@@ -140,7 +140,7 @@ describe('kept connections are bounded', () => {
   beforeAll(async () => {
     let config: string;
     // Caps above the kept bound, so it is this bound that bites (the defaults bite first).
-    ({ box, config } = fileStoreBox(undefined, 'max_connections = 2048\nmax_connections_per_uid = 2048\n'));
+    ({ box, config } = fileStoreBox(undefined, 'max_connections = 4096\nmax_connections_per_uid = 4096\n'));
     await box.startWorker(config);
   });
 

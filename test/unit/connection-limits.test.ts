@@ -30,6 +30,20 @@ test('per uid first, then overall; places come back when released', () => {
   expect(limits.take(0).ok).toBe(false);
 });
 
+test('a connection is kept for its account request only while its uid holds at most half its places', () => {
+  const limits = new ConnectionLimits(() => ({ maxConnections: 100, maxPerUid: 4 }), new Lines());
+  limits.take(0);
+  limits.take(0);
+  expect(limits.roomToKeep(0)).toBe(true);
+  limits.take(0);
+  expect(limits.roomToKeep(0)).toBe(false);
+  limits.take(5);
+  expect(limits.roomToKeep(5)).toBe(true);
+  const few = new ConnectionLimits(() => ({ maxConnections: 4, maxPerUid: 4 }), new Lines());
+  for (const uid of [1, 2, 3]) few.take(uid);
+  expect(few.roomToKeep(3)).toBe(false);
+});
+
 test('a thousand turned away make one log line', () => {
   const log = new Lines();
   const limits = new ConnectionLimits(() => ({ maxConnections: 1, maxPerUid: 1 }), log);
