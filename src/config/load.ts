@@ -10,6 +10,12 @@ import { parseStoreSection, StoreDefinition } from '../stores/registry';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
 export const DEFAULT_SOCKET = '/run/pam_mapi/worker.sock';
+/** Room for every concurrent login of a busy mail server (Dovecot's auth workers and
+ * saslauthd's processes each hold one connection at a time), and few enough descriptors. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Per peer uid: saslauthd and Dovecot's auth processes usually share uid 0, so this is their
+ * room together; an idle or hostile allowed uid cannot take more. */
+export const DEFAULT_MAX_CONNECTIONS_PER_UID = 64;
 /** Keys whose values are secrets: their file must not be readable by others. */
 const SECRET_KEYS = ['password', 'bind_password'];
 
@@ -21,8 +27,12 @@ export interface WorkerSettings {
   allowedUids: number[];
   allowedGids: number[];
   storeTimeoutMs: number;
-  /** How long a connected module may take to send its next frame. */
+  /** How long after connecting a module may take to send every frame of its request. */
   clientTimeoutMs: number;
+  /** Connections open at once, overall and from one peer uid; beyond them a connection is
+   * answered with an ERROR (BUSY) at once. */
+  maxConnections: number;
+  maxConnectionsPerUid: number;
   /** The account request of a transaction is answered from what its authentication read, on
    * the same connection, when that is at most this old; 0: always ask the store. */
   accountReuseMs: number;
@@ -109,6 +119,8 @@ function parseWorker(r: SectionReader): WorkerSettings {
     allowedGids: ids('allowed_groups', 'group', []),
     storeTimeoutMs: r.seconds('store_timeout', 5, 600),
     clientTimeoutMs: r.seconds('client_timeout', 30, 3600),
+    maxConnections: r.integer('max_connections', DEFAULT_MAX_CONNECTIONS, 1, 65536),
+    maxConnectionsPerUid: r.integer('max_connections_per_uid', DEFAULT_MAX_CONNECTIONS_PER_UID, 1, 65536),
     accountReuseMs: r.seconds('account_reuse', 5, 60, true),
   };
   if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');

@@ -89,18 +89,22 @@ export class FrameReader {
   /** The next whole frame, or undefined when more bytes are needed. */
   next(): { version: number; type: number; payload: Buffer } | undefined {
     if (this.length < HEADER_SIZE) return undefined;
-    const all = this.flatten();
-    const version = all.readUInt16BE(0);
-    const type = all.readUInt16BE(2);
-    const size = all.readUInt32BE(4);
+    // The header alone is joined first: joining everything on every chunk would cost a peer
+    // that sends a frame in many small pieces the square of its size in copying.
+    const head = this.buffered[0].length >= HEADER_SIZE ? this.buffered[0] : this.flatten();
+    const version = head.readUInt16BE(0);
+    const type = head.readUInt16BE(2);
+    const size = head.readUInt32BE(4);
     // The error carries the header's version: another version is reported as such, whatever
     // its size, since the header layout never changes.
     if (size > MAX_PAYLOAD) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${MAX_PAYLOAD}`, 'too_large', version);
-    if (all.length < HEADER_SIZE + size) return undefined;
+    if (this.length < HEADER_SIZE + size) return undefined;
+    const all = this.flatten();
     const payload = Buffer.from(all.subarray(HEADER_SIZE, HEADER_SIZE + size));
-    const rest = Buffer.from(all.subarray(HEADER_SIZE + size));
-    // What was read may hold a password.
-    all.fill(0);
+    // What was read may hold a password. The rest stays where it is (a view, not a copy: a
+    // chunk of many frames is not copied once per frame); wipe() clears it.
+    all.fill(0, 0, HEADER_SIZE + size);
+    const rest = all.subarray(HEADER_SIZE + size);
     this.buffered = rest.length > 0 ? [rest] : [];
     this.length = rest.length;
     return { version, type, payload };

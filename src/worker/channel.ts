@@ -1,5 +1,8 @@
-// The worker's end of one module connection: whole frames in, with a deadline for each, and
-// frames out. A peer that trickles bytes still has only clientTimeoutMs to complete a frame.
+// The worker's end of one module connection: whole frames in, each by a deadline the session
+// sets, and frames out. What a peer can make the worker hold is bounded: bytes are taken from
+// the socket only while the session waits for a frame (otherwise it is paused, and a peer
+// that streams fills its own socket buffer), a frame is cut out only when asked for, and once
+// the worker has said its last word (an ERROR or the RESULT) nothing more is read.
 import net from 'net';
 import { FrameError, FrameReader } from '../protocol/frame';
 import { KeptConnections } from './kept-connections';
@@ -12,11 +15,23 @@ export interface RawFrame {
 
 export class PeerTimeoutError extends Error {}
 
+/** By when the next frame must be complete (performance.now() time), and what to say if not. */
+export interface Deadline {
+  at: number;
+  /** Completes "the module did not send ...". */
+  what: string;
+}
+
+/** How long a closed connection waits for the module to close its side: after our last
+ * frame it only reads that frame and closes, so this is for a peer that does neither. */
+export const CLOSE_GRACE_MS = 1000;
+
 export class FrameChannel {
   private readonly reader = new FrameReader();
-  private readonly frames: RawFrame[] = [];
   private failure: Error | null = null;
   private waiter: { resolve: (f: RawFrame) => void; reject: (e: Error) => void } | null = null;
+  /** Set once our last frame is out: from then on the peer's bytes are dropped, not read. */
+  private closing = false;
 
   constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -24,30 +39,42 @@ export class FrameChannel {
     socket.on('error', (e: Error) => this.fail(e));
   }
 
-  next(timeoutMs: number): Promise<RawFrame> {
-    const ready = this.frames.shift();
+  /** The next frame, which must be complete by the deadline: a peer that trickles bytes gets
+   * no more time for it, however often it sends. */
+  next(deadline: Deadline): Promise<RawFrame> {
+    let ready: RawFrame | undefined;
+    try {
+      ready = this.reader.next();
+    } catch (e) {
+      this.fail(e as Error);
+    }
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<RawFrame>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         this.waiter = null;
-        reject(new PeerTimeoutError(`the module sent no complete frame within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiter = {
-        resolve: (f) => { clearTimeout(timer); resolve(f); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        reject(new PeerTimeoutError(`the module did not send ${deadline.what}`));
       };
+      // Timers run before the poll for input in Node's loop: after a long pause of the loop
+      // a frame that is already there is read first (setImmediate runs after the poll).
+      const timer = setTimeout(() => setImmediate(() => { if (this.waiter === w) expire(); }), Math.max(0, deadline.at - performance.now()));
+      const w = {
+        resolve: (f: RawFrame) => { clearTimeout(timer); resolve(f); },
+        reject: (e: Error) => { clearTimeout(timer); reject(e); },
+      };
+      this.waiter = w;
+      this.socket.resume();
     });
   }
 
-  /** The next frame, or undefined when the module closes the connection, sends nothing within
-   * timeoutMs, or the worker stops: the ends of a kept connection that was not used. */
-  async nextIfAny(timeoutMs: number, kept: KeptConnections): Promise<RawFrame | undefined> {
+  /** The next frame, or undefined when the module closes the connection, sends nothing by
+   * the deadline, or the worker stops: the ends of a kept connection that was not used. */
+  async nextIfAny(deadline: Deadline, kept: KeptConnections): Promise<RawFrame | undefined> {
     if (kept.stopped) return undefined;
     let cancel = (): void => {};
     const abandoned = new Promise<undefined>((resolve) => { cancel = kept.wait(() => resolve(undefined)); });
     try {
-      return await Promise.race([this.next(timeoutMs), abandoned]);
+      return await Promise.race([this.next(deadline), abandoned]);
     } catch (e) {
       if (e instanceof FrameError) throw e;
       return undefined;
@@ -62,9 +89,11 @@ export class FrameChannel {
 
   /** Sends a last frame (or none) and closes, wiping what is still buffered. The module may
    * still be writing (a refused peer sends its REQUEST after our ERROR), so our side ends
-   * first and the socket goes when the module closes, or after a second. */
+   * first; the socket goes as soon as the module closes or sends anything more, or after
+   * CLOSE_GRACE_MS, whichever comes first. The module reads our frame either way: it is in
+   * the module's receive buffer, which outlives our end. */
   close(last?: Buffer): void {
-    this.wipe();
+    this.stopReading();
     if (this.socket.destroyed) return;
     if (last !== undefined) this.socket.write(last);
     this.endSoon();
@@ -74,41 +103,65 @@ export class FrameChannel {
    * its request but answers to us, so when the frame went out whole it is in the module's
    * receive buffer, which outlives our end: close now, rather than be woken by its close. */
   finish(result: Buffer): void {
-    this.wipe();
+    this.stopReading();
     if (this.socket.destroyed) return;
     this.socket.write(result);
     if (this.socket.writableLength === 0) this.socket.destroy();
     else this.endSoon();
   }
 
-  /** Ends our side; the socket goes when the module closes its side, or after a second. */
-  private endSoon(): void {
-    this.socket.end();
-    this.socket.setTimeout(1000, () => this.socket.destroy());
+  /** Closes now, after a last frame if the socket takes it at once: for a connection turned
+   * away before it holds anything (the caps), which must not linger either. */
+  refuse(last: Buffer): void {
+    this.stopReading();
+    if (this.socket.destroyed) return;
+    this.socket.write(last);
+    this.socket.destroy();
   }
 
-  private wipe(): void {
+  /** Ends our side; the socket goes when the module closes its side or sends more (see
+   * onData), or after CLOSE_GRACE_MS of wall time, not of silence: a byte now and then does
+   * not keep it open. */
+  private endSoon(): void {
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  private stopReading(): void {
+    this.closing = true;
     this.reader.wipe();
-    for (const f of this.frames) f.payload.fill(0);
+    // Reading on only to see the module's close (or its next byte, which ends it too).
+    this.socket.resume();
   }
 
   private onData(chunk: Buffer): void {
-    try {
-      this.reader.push(chunk);
-      for (let f = this.reader.next(); f !== undefined; f = this.reader.next()) this.frames.push(f);
-    } catch (e) {
-      this.socket.pause();
-      this.fail(e as Error);
+    if (this.closing) {
+      // After our last frame the module has nothing left to say: whatever comes is dropped
+      // unread, and ends the connection.
+      chunk.fill(0);
+      this.socket.destroy();
       return;
     }
+    this.reader.push(chunk);
     if (this.waiter !== null) {
-      const f = this.frames.shift();
+      let f: RawFrame | undefined;
+      try {
+        f = this.reader.next();
+      } catch (e) {
+        this.socket.pause();
+        this.fail(e as Error);
+        return;
+      }
       if (f !== undefined) {
         const w = this.waiter;
         this.waiter = null;
         w.resolve(f);
       }
     }
+    // The module never sends ahead of a question: what comes when nobody waits stays unread
+    // (the socket paused) until the session asks.
+    if (this.waiter === null) this.socket.pause();
   }
 
   private fail(e: Error): void {

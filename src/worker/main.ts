@@ -16,6 +16,7 @@ import { PolicyContext } from './policy';
 import { listen } from './server';
 import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
+import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 
 interface Args {
   config: string;
@@ -90,6 +91,20 @@ async function main(): Promise<void> {
 
   let inFlight = 0;
   const kept = new KeptConnections();
+  // The file limit is read once: Node raises the soft limit to the hard one at start.
+  const fileLimit = openFileLimit();
+  let lowered = false;
+  const caps = (): ConnectionCaps => {
+    const configured = { maxConnections: current.config.worker.maxConnections, maxPerUid: current.config.worker.maxConnectionsPerUid };
+    const e = effectiveCaps(configured, fileLimit);
+    if (e.lowered && !lowered) {
+      lowered = true;
+      logger.log('warning', 'connections.lowered', { max_connections: e.maxConnections, configured: configured.maxConnections, open_files: fileLimit });
+    }
+    return e;
+  };
+  caps();
+  const limits = new ConnectionLimits(caps, logger);
   let connections = 0;
   const server = net.createServer((socket) => {
     inFlight++;
@@ -99,6 +114,7 @@ async function main(): Promise<void> {
       allowedUids: current.config.worker.allowedUids,
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
+      limits,
       policy: () => current.policy(),
       kept,
     }).finally(() => { inFlight--; });

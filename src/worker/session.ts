@@ -2,12 +2,13 @@
 // ends in an ERROR frame or a closed socket, which the module turns into PAM_AUTHINFO_UNAVAIL.
 import fs from 'fs';
 import net from 'net';
-import { peerCredentials } from '../pam/client';
+import { peerCredentials, PeerCredentials } from '../pam/client';
 import { MessageType, PROTOCOL_VERSION } from '../protocol/constants';
 import { FrameError } from '../protocol/frame';
 import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthtokFrame, PamRequest, resultFrame, SecretAnswer } from '../protocol/messages';
 import { Logger } from '../log/logger';
-import { FrameChannel, PeerTimeoutError, RawFrame } from './channel';
+import { Deadline, FrameChannel, PeerTimeoutError, RawFrame } from './channel';
+import { ConnectionLimits } from './connection-limits';
 import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
 import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
@@ -18,7 +19,9 @@ export interface SessionEnv {
   logger: Logger;
   allowedUids: readonly number[];
   allowedGids: readonly number[];
+  /** How long after connecting the module may take to send every frame of its request. */
   clientTimeoutMs: number;
+  limits: ConnectionLimits;
   /** The policy context at the time the request arrives (it changes on reload). */
   policy: () => PolicyContext;
   kept: KeptConnections;
@@ -32,16 +35,22 @@ function socketFd(socket: net.Socket): number | undefined {
   return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
 }
 
-/** The peer's credentials if it may ask, or a reason to refuse it. */
-function checkPeer(socket: net.Socket, env: SessionEnv): { ok: true; uid: number; pid: number } | { ok: false; why: string } {
+/** The module sends its REQUEST as soon as it has connected, before any prompt: a connection
+ * that has not sent it within this long (or client_timeout, if shorter) is idle, and goes. */
+export const REQUEST_TIMEOUT_MS = 2000;
+
+function readCredentials(socket: net.Socket): PeerCredentials | string {
   const fd = socketFd(socket);
-  if (fd === undefined) return { ok: false, why: 'cannot read the peer credentials' };
-  let cred;
+  if (fd === undefined) return 'cannot read the peer credentials';
   try {
-    cred = peerCredentials(fd);
+    return peerCredentials(fd);
   } catch (e) {
-    return { ok: false, why: `cannot read the peer credentials: ${(e as Error).message}` };
+    return `cannot read the peer credentials: ${(e as Error).message}`;
   }
+}
+
+/** The peer's credentials if it may ask, or a reason to refuse it. */
+function checkPeer(cred: PeerCredentials, env: SessionEnv): { ok: true; uid: number; pid: number } | { ok: false; why: string } {
   if (env.allowedUids.includes(cred.uid) || env.allowedGids.includes(cred.gid)) return { ok: true, uid: cred.uid, pid: cred.pid };
   if (env.allowedGids.length > 0 && supplementaryGroups(cred.pid).some((g) => env.allowedGids.includes(g))) return { ok: true, uid: cred.uid, pid: cred.pid };
   return { ok: false, why: `uid ${cred.uid} gid ${cred.gid} (pid ${cred.pid}) is not in allowed_uids or allowed_groups` };
@@ -60,22 +69,42 @@ function supplementaryGroups(pid: number): number[] {
 }
 
 export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {
-  const peer = checkPeer(socket, env);
+  const connectedAt = performance.now();
   const channel = new FrameChannel(socket);
+  const cred = readCredentials(socket);
+  if (typeof cred === 'string') {
+    env.logger.log('warning', 'peer.refused', { why: cred });
+    channel.refuse(errorFrame('PEER_REFUSED', `this process may not ask the worker: ${cred}`));
+    return;
+  }
+  // Every connection, refused ones too, holds its place until its socket has closed.
+  const place = env.limits.take(cred.uid);
+  if (!place.ok) {
+    channel.refuse(errorFrame('BUSY', `the worker is at its connection limit: ${place.why}`));
+    return;
+  }
+  socket.once('close', place.release);
+  const peer = checkPeer(cred, env);
   if (!peer.ok) {
     env.logger.log('warning', 'peer.refused', { why: peer.why });
     channel.close(errorFrame('PEER_REFUSED', `this process may not ask the worker: ${peer.why}`));
     return;
   }
 
+  // One deadline for the whole request from the moment the module connected, not one per
+  // frame: a peer that trickles bytes, or answers each prompt just in time, gets no longer.
+  const requestBy: Deadline = env.clientTimeoutMs <= REQUEST_TIMEOUT_MS
+    ? { at: connectedAt + env.clientTimeoutMs, what: `its request within client_timeout (${env.clientTimeoutMs} ms) of connecting` }
+    : { at: connectedAt + REQUEST_TIMEOUT_MS, what: `its request within ${REQUEST_TIMEOUT_MS} ms of connecting` };
+  const dialogueBy: Deadline = { at: connectedAt + env.clientTimeoutMs, what: `every answer within client_timeout (${env.clientTimeoutMs} ms) of connecting` };
   let req: PamRequest | undefined;
   let earlier: EarlierAuth | undefined;
   try {
     // One request; after a successful authentication, at most one ACCOUNT request more.
     for (;;) {
-      const frame = earlier === undefined
-        ? await channel.next(env.clientTimeoutMs)
-        : await channel.nextIfAny(KEEP_FOR_ACCOUNT_MS, env.kept);
+      // The kept connection has its own bound: the account request within KEEP_FOR_ACCOUNT_MS.
+      const keptBy: Deadline = { at: performance.now() + KEEP_FOR_ACCOUNT_MS, what: `its account request within ${KEEP_FOR_ACCOUNT_MS} ms` };
+      const frame = earlier === undefined ? await channel.next(requestBy) : await channel.nextIfAny(keptBy, env.kept);
       if (frame === undefined) {
         channel.close();
         return;
@@ -90,10 +119,10 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
       env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
       const policy = env.policy();
-      const outcome = await decide(req, pamSide(channel, env.clientTimeoutMs, req), policy, earlier);
+      const outcome = await decide(req, pamSide(channel, earlier === undefined ? dialogueBy : keptBy, req), policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
       const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && outcome.record !== undefined
-        && req.user !== null && env.kept.roomForOne
+        && req.user !== null && env.kept.roomForOne && env.limits.roomToKeep(peer.uid)
         ? { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() }
         : undefined;
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
@@ -125,10 +154,10 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   }
 }
 
-function pamSide(channel: FrameChannel, timeoutMs: number, req: PamRequest): PamSide {
+function pamSide(channel: FrameChannel, deadline: Deadline, req: PamRequest): PamSide {
   const ask = async (frame: Buffer, expected: number): Promise<SecretAnswer> => {
     channel.send(frame);
-    const answer: RawFrame = await channel.next(timeoutMs);
+    const answer: RawFrame = await channel.next(deadline);
     if (answer.version !== PROTOCOL_VERSION || answer.type !== expected) {
       answer.payload.fill(0);
       throw new ProtocolViolation(`expected message type ${expected}, got ${answer.type} (version ${answer.version})`);

@@ -139,7 +139,8 @@ describe('kept connections are bounded', () => {
 
   beforeAll(async () => {
     let config: string;
-    ({ box, config } = fileStoreBox());
+    // Caps above the kept bound, so it is this bound that bites (the defaults bite first).
+    ({ box, config } = fileStoreBox(undefined, 'max_connections = 4096\nmax_connections_per_uid = 4096\n'));
     await box.startWorker(config);
   });
 
