@@ -61,6 +61,7 @@ export function parseModuleOptions(args: readonly string[]): ModuleOptions {
         o.legacySocket = value ?? '';
         break;
       case 'worker':
+      case 'worker_user':
         // Read by the shim; nothing to decide here.
         if (value === null || value === '') o.invalid.push(arg);
         break;
