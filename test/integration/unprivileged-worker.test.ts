@@ -125,21 +125,6 @@ describe('the module trusts root and the worker user, no one else', () => {
   });
 });
 
-test('a config password readable by the worker\'s own group is accepted, by another group refused', () => {
-  const secret = box.file('secret.conf', '[worker]\n"password" = x\npassword = x\n', 0o640);
-  const check = (gid: number): string => {
-    fs.chownSync(secret, 0, gid);
-    const r = spawnSync('setpriv', ['--reuid=1', '--regid=1', '--clear-groups', process.execPath, '-e',
-      `try { require(${JSON.stringify(path.join(__dirname, '../../src/config/permissions.js'))}).checkTrustedFile(${JSON.stringify(secret)}, true, 'config file'); console.log('ok'); } catch (e) { console.log(e.message); }`], { encoding: 'utf8' });
-    return r.stdout.trim();
-  };
-  expect(check(DAEMON.gid)).toBe('ok');
-  expect(check(2)).toMatch(/readable by group or others \(mode 0640\)/);
-  // Root's group is never the worker's: as root, 0640 root:root stays refused.
-  fs.chownSync(secret, 0, 0);
-  expect(() => execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '../../src/config/permissions.js'))}).checkTrustedFile(${JSON.stringify(secret)}, true, 'config file')`], { stdio: 'pipe' })).toThrow(/readable by group or others/);
-});
-
 test('allowed_groups through SO_PEERGROUPS: a member by a supplementary group gets in where /proc hides the peer', async () => {
   // The worker (daemon, also in nogroup to give its socket that group) sees only its own
   // processes in /proc, as under ProtectProc=invisible; the client is nobody, in mail (8) or not.
