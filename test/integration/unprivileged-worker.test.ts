@@ -173,3 +173,22 @@ test('socket activation with the worker unprivileged: root\'s socket, the worker
   expect([cred.pid, cred.uid, cred.gid]).toEqual([workerPid, DAEMON.uid, DAEMON.gid]);
   expect(cred.pid).not.toBe(w.pid);
 });
+
+test('socket activation, worker unprivileged: logins that wait in the backlog (before the first worker, during a restart) are served', async () => {
+  const sock = path.join(box.dir, 'backlog.sock');
+  const conf = config('backlog.conf', sock, DAEMON.gid);
+  box.service('backlog', [`auth required {module} worker=${sock} worker_user=daemon`]);
+  const w = new ActivatedWorker(sock, conf, asUnitRuns(DAEMON));
+  started.push(w);
+  // The activator's socket exists before the worker listens: these connect to it meanwhile
+  // (SO_PEERCRED then names the activator, root) and wait.
+  while (!fs.existsSync(sock)) await new Promise((r) => setTimeout(r, 5));
+  const early = Promise.all(Array.from({ length: 4 }, () => pamRun(box, 'backlog', 'alice', ['wonderland'])));
+  await w.listening(1);
+  expect((await early).map((r) => r.auth)).toEqual(Array(4).fill('PAM_SUCCESS'));
+  // A restart: connections made meanwhile name the worker that stopped (uid daemon).
+  w.restart();
+  const during = await Promise.all(Array.from({ length: 8 }, () => pamRun(box, 'backlog', 'alice', ['wonderland'])));
+  await w.listening(2);
+  expect(during.map((r) => r.auth)).toEqual(Array(8).fill('PAM_SUCCESS'));
+});
