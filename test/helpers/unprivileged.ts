@@ -29,10 +29,10 @@ export function asUnitRuns(who: Identity): string[] {
 }
 
 /** A worker started as `who` (not socket-activated): it binds its socket itself. */
-export async function startWorkerAs(who: Identity, configPath: string, socketPath: string): Promise<WorkerProcess> {
+export async function startWorkerAs(who: Identity, configPath: string, socketPath: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const debug = debugEverywhere() ? ['--debug'] : [];
   const [cmd, ...args] = [...asUnitRuns(who), process.execPath, ...WORKER_NODE_FLAGS, WORKER_MAIN, '--config', configPath, ...debug];
-  const w = new WorkerProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }), socketPath);
+  const w = new WorkerProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }), socketPath);
   await w.ready();
   return w;
 }

@@ -192,3 +192,18 @@ test('socket activation, worker unprivileged: logins that wait in the backlog (b
   await w.listening(2);
   expect(during.map((r) => r.auth)).toEqual(Array(8).fill('PAM_SUCCESS'));
 });
+
+test('the worker as its own user still reads the pam.d baseline: a stanza gone since is reported at start', async () => {
+  // A test root for /etc/pam.d and /var/lib/pam_mapi; the baseline saved by root, as
+  // pam-mapi doctor --save-baseline does after an install.
+  const root = path.join(box.dir, 'baseline-root');
+  fs.mkdirSync(path.join(root, 'etc/pam.d'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/pam.d/smtp'), 'auth required pam_mapi.so\n');
+  const cli = path.join(__dirname, '../../src/cli/main.js');
+  execFileSync(process.execPath, [cli, 'doctor', '--root', root, '--save-baseline'], { encoding: 'utf8' });
+  fs.rmSync(path.join(root, 'etc/pam.d/smtp'));
+  const sock = runDir('baseline', DAEMON);
+  const w = await startWorkerAs(DAEMON, config('baseline.conf', sock, DAEMON.gid), sock, { PAM_MAPI_ROOT: root });
+  started.push(w);
+  expect(w.output).toMatch(/warning pamd.stanza_gone service=smtp /);
+});
