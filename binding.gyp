@@ -42,8 +42,15 @@
       "libraries": ["-lpam"]
     },
     {
-      # The Node addon: a real libpam client (for tests, the demo and the CLI) and SO_PEERCRED
-      # for the worker.
+      # The worker's addon: the peer's credentials (SO_PEERCRED, SO_PEERGROUPS) and
+      # prctl(PR_SET_DUMPABLE). It links no libpam, so the worker never loads it.
+      "target_name": "peer_credentials",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": ["native/peer/peer_credentials.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+    },
+    {
+      # The Node addon: a real libpam client, for tests, the demo and the CLI.
       "target_name": "pam_client",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/addon/pam_client.cc"],

@@ -21,7 +21,10 @@ const lines = [
   `#define PMP_HEADER_SIZE ${spec.headerSize}u`,
   `#define PMP_MAX_PAYLOAD ${spec.maxPayload}u`,
   `#define PMP_MAX_ARGS ${spec.maxArgs}u`,
+  '/* The system user the worker runs as; the module trusts it besides root (channel.c). */',
+  `#define PMP_WORKER_USER ${JSON.stringify(spec.workerUser)}`,
 ];
+if (!/^[a-z_][a-z0-9_-]*$/.test(spec.workerUser)) throw new Error(`workerUser ${spec.workerUser} is not a user name`);
 for (const [name, value] of Object.entries(spec.limits)) {
   lines.push(`#define PMP_LIMIT_${name.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()} ${value}u`);
 }

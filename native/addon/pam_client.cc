@@ -3,7 +3,8 @@
 // Exports:
 //   runTransaction(options) -> Promise<result>   one libpam transaction on a libuv worker thread
 //   codes                   -> { PAM_SUCCESS: 0, ... }  as compiled from <security/_pam_types.h>
-//   peerCredentials(fd)     -> { pid, uid, gid }   getsockopt(SO_PEERCRED), synchronous
+//   checkModule(path)       -> { loaded, missing | error }   for pam-mapi doctor
+// (The worker's SO_PEERCRED lives in native/peer/peer_credentials.cc: the worker loads no libpam.)
 //
 // The conversation is scripted: all answers are handed over up front, because the conversation
 // function runs on the worker thread, deep inside libpam, while the JS thread may be busy; it
@@ -15,7 +16,6 @@
 #include <security/pam_appl.h>
 
 #include <dlfcn.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -589,43 +589,6 @@ Napi::Value RunTransaction(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SO_PEERCRED
-
-Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    throw Napi::TypeError::New(env, "peerCredentials: fd must be a number");
-  }
-  double d = info[0].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 2147483647.0) || static_cast<double>(static_cast<int>(d)) != d) {
-    throw Napi::TypeError::New(env, "peerCredentials: fd must be a non-negative integer");
-  }
-  int fd = static_cast<int>(d);
-
-  struct ucred cred;
-  std::memset(&cred, 0, sizeof cred);
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    int e = errno;
-    Napi::Error err = Napi::Error::New(
-        env, std::string("peerCredentials: getsockopt(SO_PEERCRED) failed: ") + std::strerror(e));
-    err.Set("errno", Napi::Number::New(env, e));
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-    if (const char* n = strerrorname_np(e)) err.Set("code", n);
-#endif
-    throw err;
-  }
-  if (len != sizeof cred) {
-    throw Napi::Error::New(env, "peerCredentials: getsockopt(SO_PEERCRED) returned a short struct");
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("pid", Napi::Number::New(env, static_cast<double>(cred.pid)));
-  o.Set("uid", Napi::Number::New(env, static_cast<double>(cred.uid)));
-  o.Set("gid", Napi::Number::New(env, static_cast<double>(cred.gid)));
-  return o;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Module check: does a PAM module load the way libpam loads it, and export the PAM entry points?
 // For `pam-mapi doctor`. The handle is closed again; nothing of the module runs.
 
@@ -659,7 +622,6 @@ Napi::Value CheckModule(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runTransaction", Napi::Function::New(env, RunTransaction, "runTransaction"));
-  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("checkModule", Napi::Function::New(env, CheckModule, "checkModule"));
   Napi::Object codes = Napi::Object::New(env);
   for (const CodeEntry& c : kCodes) codes.Set(c.name, Napi::Number::New(env, c.value));

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,7 +43,40 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static int verify_peer(pam_handle_t *pamh, int fd, const char *path)
+/* Whom the module trusts behind the socket: root, and the worker's system user. That user's uid
+ * is looked up once per connection, and only when a uid other than 0 shows up, so a worker that
+ * runs as root costs no lookup. */
+struct trust {
+	const char *user;
+	int looked_up;
+	int found;
+	uid_t uid;
+};
+
+static int trusted(pam_handle_t *pamh, struct trust *t, uid_t uid)
+{
+	if (uid == 0)
+		return 1;
+	if (!t->looked_up) {
+		struct passwd pw;
+		struct passwd *res = NULL;
+		char buf[4096];
+		int rc = getpwnam_r(t->user, &pw, buf, sizeof buf, &res);
+
+		t->looked_up = 1;
+		/* No such user is not an error: root is then the only one trusted. */
+		if (rc != 0)
+			pam_syslog(pamh, LOG_ERR, "cannot look up the worker user %.64s: %s", t->user,
+				   strerror(rc));
+		else if (res != NULL) {
+			t->found = 1;
+			t->uid = pw.pw_uid;
+		}
+	}
+	return t->found && uid == t->uid;
+}
+
+static int verify_peer(pam_handle_t *pamh, int fd, const char *path, struct trust *t)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
@@ -52,17 +86,18 @@ static int verify_peer(pam_handle_t *pamh, int fd, const char *path)
 			   strerror(errno));
 		return -1;
 	}
-	if (cred.uid != 0) {
+	if (!trusted(pamh, t, cred.uid)) {
 		pam_syslog(pamh, LOG_ERR,
-			   "the process serving %s runs as uid %u, not root: refusing to talk to it",
-			   path, (unsigned)cred.uid);
+			   "the process serving %s runs as uid %u, not root or %.64s: refusing to talk to it",
+			   path, (unsigned)cred.uid, t->user);
 		return -1;
 	}
 	return 0;
 }
 
-int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms)
+int pmp_connect(pam_handle_t *pamh, const char *path, const char *worker_user, int timeout_ms)
 {
+	struct trust t = { .user = worker_user };
 	struct sockaddr_un addr;
 	struct stat st;
 	long long deadline = pmp_now_ms() + timeout_ms;
@@ -80,10 +115,10 @@ int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms)
 		pam_syslog(pamh, LOG_ERR, "cannot reach the worker at %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (!S_ISSOCK(st.st_mode) || st.st_uid != 0) {
+	if (!S_ISSOCK(st.st_mode) || !trusted(pamh, &t, st.st_uid)) {
 		pam_syslog(pamh, LOG_ERR,
-			   "%s is not a socket owned by root (uid %u): refusing to talk to it", path,
-			   (unsigned)st.st_uid);
+			   "%s is not a socket owned by root or %.64s (owner uid %u): refusing to talk to it",
+			   path, worker_user, (unsigned)st.st_uid);
 		return -1;
 	}
 
@@ -110,7 +145,7 @@ int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms)
 			return -1;
 		}
 	}
-	if (verify_peer(pamh, fd, path) != 0) {
+	if (verify_peer(pamh, fd, path, &t) != 0) {
 		close(fd);
 		return -1;
 	}

@@ -7,10 +7,12 @@
 
 #include "frame.h"
 
-/* Connects to the worker at path and proves it is root's: the socket file is a socket owned by
- * uid 0 and the peer process (SO_PEERCRED) runs as uid 0, so a process that squats the path
- * receives nothing. Returns the connected descriptor, or -1. */
-int pmp_connect(pam_handle_t *pamh, const char *path, int timeout_ms);
+/* Connects to the worker at path and proves it is the real one: the socket file is a socket
+ * owned by root or by the system user worker_user, and the peer process (SO_PEERCRED) runs as
+ * root or as that user, so a process of anyone else that squats the path receives nothing. The
+ * user's uid is looked up by name (getpwnam_r) only when a uid other than 0 shows up; a name
+ * with no such user leaves root the only one trusted. Returns the connected descriptor, or -1. */
+int pmp_connect(pam_handle_t *pamh, const char *path, const char *worker_user, int timeout_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long pmp_now_ms(void);

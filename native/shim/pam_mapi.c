@@ -101,14 +101,19 @@ static int take_kept(pam_handle_t *pamh, const char *path)
 	return fd;
 }
 
-/* The only arguments the shim reads itself: where the worker is and how long to wait. */
-static void read_transport_args(int argc, const char **argv, const char **path, int *timeout_ms)
+/* The only arguments the shim reads itself: where the worker is, which system user besides root
+ * it may run as, and how long to wait. */
+static void read_transport_args(int argc, const char **argv, const char **path,
+				const char **worker_user, int *timeout_ms)
 {
 	*path = DEFAULT_WORKER_SOCKET;
+	*worker_user = PMP_WORKER_USER;
 	*timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "worker=", 7) == 0 && argv[i][7] != '\0') {
 			*path = argv[i] + 7;
+		} else if (strncmp(argv[i], "worker_user=", 12) == 0 && argv[i][12] != '\0') {
+			*worker_user = argv[i] + 12;
 		} else if (strncmp(argv[i], "timeout=", 8) == 0 && argv[i][8] >= '0' && argv[i][8] <= '9') {
 			char *end = NULL;
 			long s;
@@ -343,9 +348,10 @@ static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
 {
 	struct exchange x = { .pamh = pamh, .fd = -1 };
 	const char *path;
+	const char *worker_user;
 	int rc = PAM_AUTHINFO_UNAVAIL;
 
-	read_transport_args(argc, argv, &path, &x.timeout_ms);
+	read_transport_args(argc, argv, &path, &worker_user, &x.timeout_ms);
 	x.buf = malloc(PMP_FRAME_CAP);
 	x.msg = malloc(sizeof *x.msg);
 	if (x.buf == NULL || x.msg == NULL) {
@@ -362,7 +368,7 @@ static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
 		close(x.fd);
 		rc = PAM_AUTHINFO_UNAVAIL;
 	}
-	x.fd = pmp_connect(pamh, path, x.timeout_ms);
+	x.fd = pmp_connect(pamh, path, worker_user, x.timeout_ms);
 	if (x.fd < 0)
 		goto out;
 	rc = ask(&x, op, argc, argv, 0);

@@ -6,7 +6,7 @@
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
-import { peerCredentials } from '../pam/client';
+import { peerCredentials } from '../worker/peer';
 import { ErrorCode, Field, LogLevel, MessageType, nameOf } from '../protocol/constants';
 import { decodeFields, FrameReader } from '../protocol/frame';
 

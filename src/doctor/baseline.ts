@@ -58,7 +58,9 @@ export interface SaveResult {
 function writeBaseline(root: SystemRoot, baseline: Baseline): void {
   fs.mkdirSync(root.stateDir, { recursive: true, mode: 0o755 });
   const file = baselinePath(root);
-  fs.writeFileSync(`${file}.new`, JSON.stringify(baseline, null, 2) + '\n', { mode: 0o600 });
+  // 0644: the worker, running as its own user, reads it at start; it holds copies of
+  // /etc/pam.d files, which everyone may read anyway.
+  fs.writeFileSync(`${file}.new`, JSON.stringify(baseline, null, 2) + '\n', { mode: 0o644 });
   fs.renameSync(`${file}.new`, file);
 }
 

@@ -5,6 +5,8 @@ import path from 'path';
 import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
 import { Config, DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
 import { checkModule } from '../pam/client';
+import { resolveId } from '../config/accounts';
+import { WORKER_USER } from '../protocol/constants';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
 import { openStore } from '../stores/registry';
@@ -57,12 +59,14 @@ export async function checkWorker(config: Config, socketOverride?: string): Prom
     return [fail('worker', `no socket at ${socket}: the worker is not running, every login gets PAM_AUTHINFO_UNAVAIL`, 'systemctl enable --now pam-mapi-worker.socket (or start pam-mapi-worker)')];
   }
   if (!st.isSocket()) return [fail('worker', `${socket} is not a socket`, `remove ${socket} and restart pam-mapi-worker`)];
-  if (st.uid !== 0) rows.push(fail('worker socket', `${socket} is owned by uid ${st.uid}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; the worker (or systemd) must create it as root`));
+  // The module's rule (native/shim/channel.c): root's, or the worker's system user's.
+  const owner = st.uid === 0 ? 'root' : st.uid === resolveId('user', WORKER_USER) ? WORKER_USER : null;
+  if (owner === null) rows.push(fail('worker socket', `${socket} is owned by uid ${st.uid}, neither root nor ${WORKER_USER}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; systemd, or the worker running as ${WORKER_USER} or root, must create it`));
   const mode = st.mode & 0o777;
   if (mode !== config.worker.socketMode) {
     rows.push(warn('worker socket', `${socket} has mode ${mode.toString(8).padStart(4, '0')}, the config says ${config.worker.socketMode.toString(8).padStart(4, '0')}`, 'make SocketMode= in pam-mapi-worker.socket and socket_mode in pam_mapi.conf agree'));
-  } else if (st.uid === 0) {
-    rows.push(ok('worker socket', `${socket}: root's, mode ${mode.toString(8).padStart(4, '0')}`));
+  } else if (owner !== null) {
+    rows.push(ok('worker socket', `${socket}: ${owner}'s, mode ${mode.toString(8).padStart(4, '0')}`));
   }
   const answer = await probeWorker(socket, config.worker.storeTimeoutMs + 2000);
   if (answer.kind === 'unreachable') rows.push(fail('worker', `${socket}: ${answer.message}`, 'systemctl restart pam-mapi-worker (and see journalctl -u pam-mapi-worker)'));

@@ -125,16 +125,9 @@ export interface PamItemError extends Error {
   pamName: string;
 }
 
-export interface PeerCredentials {
-  pid: number;
-  uid: number;
-  gid: number;
-}
-
 /** The addon's raw exports. */
 interface PamClientAddon {
   runTransaction(options: PamTransactionOptions): Promise<PamTransactionResult>;
-  peerCredentials(fd: number): PeerCredentials;
   checkModule(path: string): ModuleCheck;
   codes: Record<string, number>;
 }
@@ -163,14 +156,6 @@ export async function runPamTransaction(
 
 /** Linux-PAM return codes by name (PAM_SUCCESS, PAM_AUTH_ERR, ...), as compiled into the addon. */
 export const pamCodes: Readonly<Record<string, number>> = Object.freeze({ ...addon.codes });
-
-/**
- * The credentials of the peer of a connected AF_UNIX socket (getsockopt SO_PEERCRED).
- * Throws an Error (with errno and code properties) when getsockopt fails.
- */
-export function peerCredentials(fd: number): PeerCredentials {
-  return addon.peerCredentials(fd);
-}
 
 export function checkModule(path: string): ModuleCheck {
   return addon.checkModule(path);

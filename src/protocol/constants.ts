@@ -5,6 +5,8 @@ export const PROTOCOL_VERSION: number = spec.version;
 export const HEADER_SIZE: number = spec.headerSize;
 export const MAX_PAYLOAD: number = spec.maxPayload;
 export const MAX_ARGS: number = spec.maxArgs;
+/** The system user (and group) the worker runs as, which the module trusts besides root. */
+export const WORKER_USER: string = spec.workerUser;
 export const LIMITS = spec.limits;
 export const MessageType = spec.messages;
 export const Field = spec.fields;

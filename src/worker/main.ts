@@ -17,6 +17,7 @@ import { listen } from './server';
 import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
+import { setNonDumpable } from './peer';
 
 interface Args {
   config: string;
@@ -78,6 +79,14 @@ class Generation {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const logger = new StderrLogger(args.debug);
+  // Before the config is read: from here on the heap holds store passwords and users'
+  // passwords, which no core file and no ptrace by the worker's own uid may reach.
+  try {
+    setNonDumpable();
+  } catch (e) {
+    logger.log('error', 'start.failed', { message: (e as Error).message });
+    process.exit(1);
+  }
   const load = (): Config => loadConfig(args.config, { optional: !args.configGiven });
   let current: Generation;
   try {

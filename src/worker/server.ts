@@ -56,7 +56,8 @@ export async function listen(server: net.Server, socketPath: string, mode: numbe
   } finally {
     process.umask(oldMask);
   }
-  if (group !== null) fs.chownSync(socketPath, 0, group);
+  // -1 keeps the owner: root, or the worker's own user when it runs unprivileged.
+  if (group !== null) fs.chownSync(socketPath, -1, group);
   fs.chmodSync(socketPath, mode);
   return socketPath;
 }

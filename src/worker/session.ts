@@ -1,8 +1,7 @@
 // One module connection, from the peer check to the RESULT frame. Anything that goes wrong
 // ends in an ERROR frame or a closed socket, which the module turns into PAM_AUTHINFO_UNAVAIL.
-import fs from 'fs';
 import net from 'net';
-import { peerCredentials, PeerCredentials } from '../pam/client';
+import { peerCredentials, PeerCredentials } from './peer';
 import { MessageType, PROTOCOL_VERSION } from '../protocol/constants';
 import { FrameError } from '../protocol/frame';
 import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthtokFrame, PamRequest, resultFrame, SecretAnswer } from '../protocol/messages';
@@ -51,21 +50,11 @@ function readCredentials(socket: net.Socket): PeerCredentials | string {
 
 /** The peer's credentials if it may ask, or a reason to refuse it. */
 function checkPeer(cred: PeerCredentials, env: SessionEnv): { ok: true; uid: number; pid: number } | { ok: false; why: string } {
-  if (env.allowedUids.includes(cred.uid) || env.allowedGids.includes(cred.gid)) return { ok: true, uid: cred.uid, pid: cred.pid };
-  if (env.allowedGids.length > 0 && supplementaryGroups(cred.pid).some((g) => env.allowedGids.includes(g))) return { ok: true, uid: cred.uid, pid: cred.pid };
+  // SO_PEERGROUPS, not /proc: a member of e.g. "dovecot" by a supplementary group is found
+  // even where /proc hides other users' processes from the worker (ProtectProc=invisible).
+  if (env.allowedUids.includes(cred.uid) || env.allowedGids.includes(cred.gid)
+    || cred.groups.some((g) => env.allowedGids.includes(g))) return { ok: true, uid: cred.uid, pid: cred.pid };
   return { ok: false, why: `uid ${cred.uid} gid ${cred.gid} (pid ${cred.pid}) is not in allowed_uids or allowed_groups` };
-}
-
-/** SO_PEERCRED carries the primary group only; a member of e.g. "dovecot" by a supplementary
- * group is found in /proc. The peer is connected to us, so its pid is live and not reused. */
-function supplementaryGroups(pid: number): number[] {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const line = /^Groups:\s*(.*)$/m.exec(status);
-    return line === null ? [] : line[1].split(/\s+/).filter((g) => g !== '').map(Number);
-  } catch {
-    return [];
-  }
 }
 
 export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {

@@ -10,9 +10,10 @@ export class ActivatedWorker {
   private out = '';
   private readonly child: ChildProcess;
 
-  constructor(socketPath: string, configPath: string) {
+  /** `wrap` prefixes the worker's command (e.g. to run it as another user). */
+  constructor(socketPath: string, configPath: string, wrap: string[] = []) {
     const debug = debugEverywhere() ? ['--debug'] : [];
-    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', process.execPath, ...WORKER_NODE_FLAGS, WORKER_MAIN, '--config', configPath, ...debug], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('python3', [path.join(REPO_ROOT, 'test/helpers/socket_activator.py'), socketPath, '--', ...wrap, process.execPath, ...WORKER_NODE_FLAGS, WORKER_MAIN, '--config', configPath, ...debug], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = workerLogFile(this.child.pid);
     const take = (d: Buffer): void => {
       this.out += d.toString();

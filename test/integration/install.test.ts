@@ -4,6 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { REPO_ROOT } from '../../src/sandbox/sandbox';
+import { withPrivateEtc } from '../helpers/unprivileged';
 
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-stage-'));
 const env = { ...process.env, DESTDIR: stage, PREFIX: '/usr' };
@@ -64,8 +65,10 @@ test('an unchanged sample config goes with the uninstall', () => {
 test('the systemd units pass systemd-analyze verify', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-units-'));
   try {
-    // Installed to real paths under a temp prefix, so every path in the units exists.
-    execFileSync('bash', [path.join(REPO_ROOT, 'scripts/install-system.sh')], {
+    // Installed to real paths under a temp prefix, so every path in the units exists; under a
+    // private /etc, as the install creates the worker's system user.
+    const etc = withPrivateEtc('');
+    execFileSync(etc[0], [...etc.slice(1), 'bash', path.join(REPO_ROOT, 'scripts/install-system.sh')], {
       env: { ...process.env, DESTDIR: '', PREFIX: `${root}/usr`, PAM_MODULE_DIR: `${root}/security`, SYSTEMD_UNIT_DIR: `${root}/units`, SYSCONFDIR: `${root}/etc`, PAM_MAPI_ROOT: root },
     });
     // A real install saves the first pam.d baseline (here under the test root).
