@@ -39,7 +39,7 @@ export function checkConfig(root: SystemRoot, file: string): { rows: Row[]; conf
     return { rows: [ok('config', `${p}: parsed; stores: ${stores}`)], config };
   } catch (e) {
     const message = (e as Error).message;
-    const fix = /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
+    const fix = /(?:chmod|chown) [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
     return { rows: [fail('config', message, fix)], config: null };
   }
 }
