@@ -37,7 +37,8 @@ async function serving(): Promise<{ users: string; worker: WorkerProcess }> {
 
 describe('at start', () => {
   test('a config owned by another uid (mode 0600) is refused, naming the owner and the fix', async () => {
-    const config = box.writeConfig('[store]\ntype = file\n');
+    const users = box.writeUsers([ALICE]);
+    const config = box.writeConfig(`[store]\npath = ${users}\n`);
     fs.chownSync(config, STRANGER, STRANGER);
     await expect(box.startWorker(config)).rejects.toThrow(new RegExp(`config file ${config} is owned by uid ${STRANGER}, not by root or the worker's user: refusing it.*run chown root ${config}`));
   });
@@ -51,7 +52,8 @@ describe('at start', () => {
   });
 
   test('a config that is a symbolic link is refused, though the file it names is safe', async () => {
-    const real = box.writeConfig('[store]\ntype = file\n');
+    const users = box.writeUsers([ALICE]);
+    const real = box.writeConfig(`[store]\npath = ${users}\n`);
     const link = path.join(box.dir, 'link.conf');
     fs.symlinkSync(real, link);
     await expect(box.startWorker(link)).rejects.toThrow(new RegExp(`config file ${link} is a symbolic link: refusing it`));
