@@ -14,6 +14,10 @@ import { foldLogin } from './login';
 
 export const DEFAULT_USERS_FILE = '/etc/pam_mapi/users';
 const RECHECK_MS = 1000;
+/** Salted hashes only: readable by all is fine, writable by others is not (config/permissions.ts). */
+const USERS_FILE_RULE = { what: 'users file', holdsSecret: false } as const;
+/** Wrong lines logged at one change: a file of garbage must not flood the log. */
+const MAX_LOGGED_PROBLEMS = 10;
 
 export interface FileStoreSettings {
   path: string;
@@ -156,7 +160,6 @@ export class FileStore implements Store {
         if (atStart && contents.problems.length > 0) throw new ConfigError(contents.problems[0]);
         this.contents = contents;
         this.loaded = identity;
-        // A few lines, not one per wrong line: a file of garbage must not flood the log.
         for (const problem of contents.problems.slice(0, MAX_LOGGED_PROBLEMS)) this.onReloadError(`${problem}; the user of that line gets no answer until it is fixed, the other lines are in use`);
         const more = contents.problems.length - MAX_LOGGED_PROBLEMS;
         if (more > 0) this.onReloadError(`users file ${this.settings.path}: ${more} more wrong lines`);
@@ -174,5 +177,3 @@ export class FileStore implements Store {
   }
 }
 
-const USERS_FILE_RULE = { what: 'users file', holdsSecret: false } as const;
-const MAX_LOGGED_PROBLEMS = 10;
