@@ -1,10 +1,9 @@
 // Reads /etc/pam_mapi.conf (INI) into a validated Config. Every problem is a ConfigError that
 // names the file, the section and the key.
-import fs from 'fs';
 import ini from 'ini';
 import { resolveId } from './accounts';
 import { ConfigError } from './errors';
-import { checkTrustedFile } from './permissions';
+import { FileAccessError, iniHoldsSecret, readTrustedFile, secretKeyLines } from './permissions';
 import { RawSection, SectionReader } from './section';
 import { parseStoreSection, StoreDefinition } from '../stores/registry';
 
@@ -17,7 +16,7 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
  * room together; an idle or hostile allowed uid cannot take more. */
 export const DEFAULT_MAX_CONNECTIONS_PER_UID = 64;
 /** Keys whose values are secrets: their file must not be readable by others. */
-const SECRET_KEYS = ['password', 'bind_password'];
+export const SECRET_KEYS: readonly string[] = ['password', 'bind_password'];
 
 export interface WorkerSettings {
   socket: string;
@@ -54,13 +53,13 @@ interface IniObject {
 export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?: boolean } = {}): Config {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Checked before parsing: an unsafe file is the problem whatever else it says.
+    text = readTrustedFile(file, { what: 'config file', holdsSecret: (t) => iniHoldsSecret(t, SECRET_KEYS) });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.optional) return parseConfig('', file);
-    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+    if (e instanceof FileAccessError && e.code === 'ENOENT' && opts.optional) return parseConfig('', file);
+    if (e instanceof FileAccessError) throw new ConfigError(`cannot read ${file}: ${e.errno.message}`);
+    throw e;
   }
-  // Checked before parsing: a readable password is the problem whatever else the file says.
-  checkTrustedFile(file, holdsSecret(text), 'config file');
   return parseConfig(text, file);
 }
 
@@ -128,24 +127,10 @@ function parseWorker(r: SectionReader): WorkerSettings {
   return settings;
 }
 
-/** The lines that set a secret key, as written (before ini reads them). */
-function secretLines(text: string): Array<{ lineNo: number; key: string; value: string }> {
-  const found: Array<{ lineNo: number; key: string; value: string }> = [];
-  text.split('\n').forEach((line, i) => {
-    const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
-    if (m !== null && SECRET_KEYS.includes(m[1])) found.push({ lineNo: i + 1, key: m[1], value: m[2] });
-  });
-  return found;
-}
-
-function holdsSecret(text: string): boolean {
-  return secretLines(text).some((l) => l.value.replace(/\s[;#].*$/, '').trim() !== '');
-}
-
 /** ini cuts a value at an unquoted `;` or `#`: a password containing one would be silently
  * shortened, so such a value must be quoted. */
 function refuseAmbiguousSecrets(text: string, file: string): void {
-  for (const { lineNo, key, value } of secretLines(text)) {
+  for (const { lineNo, key, value } of secretKeyLines(text, SECRET_KEYS)) {
     if (/^["']/.test(value)) continue;
     // ini ends a value at the first unescaped ; or #, with or without a space before it.
     if (/^[;#]\S/.test(value) || /[^\s\\][;#]/.test(value)) {

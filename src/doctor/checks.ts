@@ -43,7 +43,7 @@ export function checkConfig(root: SystemRoot, file: string): { rows: Row[]; conf
     return { rows: [ok('config', `${p}: parsed; stores: ${stores}`)], config };
   } catch (e) {
     const message = (e as Error).message;
-    const fix = (e instanceof ConfigError ? e.fix : undefined) ?? /chmod [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
+    const fix = (e instanceof ConfigError ? e.fix : undefined) ?? /(?:chmod|chown) [0-9a-z-]+ \S+/.exec(message)?.[0] ?? `edit ${p}; see pam_mapi.conf(5)`;
     return { rows: [fail('config', message, fix)], config: null };
   }
 }

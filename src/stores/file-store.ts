@@ -3,10 +3,10 @@
 // A hash starting with "!" marks a locked account (as in /etc/shadow). Logins match
 // case-insensitively, as Kopano's own. The file is re-read when it changes, checked at most
 // once a second, so an edit takes effect without a restart and a request costs no file read.
-import fs from 'fs';
+// The store never answers from older contents than the file's: see reload().
 import { SectionReader } from '../config/section';
 import { ConfigError } from '../config/errors';
-import { checkTrustedFile } from '../config/permissions';
+import { FileIdentity, openTrustedFile, sameFile, workerIdentity } from '../config/permissions';
 import { featureList, KNOWN_FEATURES, KOPANO_DEFAULT_DISABLED, unknownFeatures } from './features';
 import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from './store';
 import { isZarafaHash, verifyZarafaHash } from './zarafa-hash';
@@ -14,6 +14,10 @@ import { foldLogin } from './login';
 
 export const DEFAULT_USERS_FILE = '/etc/pam_mapi/users';
 const RECHECK_MS = 1000;
+/** Salted hashes only: readable by all is fine, writable by others is not (config/permissions.ts). */
+const USERS_FILE_RULE = { what: 'users file', holdsSecret: false } as const;
+/** Wrong lines logged at one change: a file of garbage must not flood the log. */
+const MAX_LOGGED_PROBLEMS = 10;
 
 export interface FileStoreSettings {
   path: string;
@@ -52,10 +56,21 @@ function parseLine(line: string): FileEntry | string {
 const FEATURE = `(?:${KNOWN_FEATURES.join('|')})`;
 const PLAIN_LINE = new RegExp(`^[^:]+:!?[0-9a-f]{40}(?::[\\s,]*(?:${FEATURE}(?:[\\s,]+${FEATURE})*[\\s,]*)?){0,2}$`, 'i');
 
-/** The users by folded login, each kept as its checked line and parsed again when asked for:
- * at 100,000 users the parsed objects took about 430 bytes a user, the line takes about 60. */
-export function parseUsersFile(text: string, path: string): Map<string, string> {
+/** What a users file says: the users by folded login, each kept as its checked line and parsed
+ * again when asked for (at 100,000 users the parsed objects took about 430 bytes a user, the
+ * line takes about 60); the logins whose line is wrong, with why; and every problem, by line. */
+export interface UsersFile {
+  users: Map<string, string>;
+  /** Folded logins that a wrong line names: they get no answer, never an older one. */
+  broken: Map<string, string>;
+  problems: string[];
+}
+
+/** Reads every line; a wrong line spoils only the user it names (or none, when it names none). */
+export function parseUsersFile(text: string, path: string): UsersFile {
   const users = new Map<string, string>();
+  const broken = new Map<string, string>();
+  const problems: string[] = [];
   let lineNo = 0;
   for (let start = 0; start <= text.length;) {
     let end = text.indexOf('\n', start);
@@ -64,26 +79,38 @@ export function parseUsersFile(text: string, path: string): Map<string, string> 
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '' || line.startsWith('#')) continue;
-    if (!PLAIN_LINE.test(line)) {
-      const why = parseLine(line);
-      if (typeof why === 'string') throw new ConfigError(`${path}:${lineNo}: ${why}`);
-    }
-    const login = line.slice(0, line.indexOf(':'));
+    const colon = line.indexOf(':');
+    const login = colon < 0 ? line : line.slice(0, colon);
     const key = foldLogin(login);
-    if (users.has(key)) throw new ConfigError(`${path}:${lineNo}: login "${login}" appears twice (logins match without regard to case)`);
+    let why: string | null = null;
+    if (!PLAIN_LINE.test(line)) {
+      const parsed = parseLine(line);
+      if (typeof parsed === 'string') why = `${path}:${lineNo}: ${parsed}`;
+    }
+    if (why === null && (users.has(key) || broken.has(key))) why = `${path}:${lineNo}: login "${login}" appears twice (logins match without regard to case)`;
+    if (why !== null) {
+      problems.push(why);
+      if (login !== '') {
+        broken.set(key, why);
+        users.delete(key);
+      }
+      continue;
+    }
     // A copy, so the line does not keep the whole file's text alive as a sliced string.
     users.set(key, Buffer.from(line, 'utf8').toString('utf8'));
   }
-  return users;
+  return { users, broken, problems };
 }
 
 export class FileStore implements Store {
   readonly type = 'file';
   readonly defaultDisabledFeatures: readonly string[];
-  private users = new Map<string, string>();
-  private loadedMtimeMs = -1;
+  private contents: UsersFile = { users: new Map(), broken: new Map(), problems: [] };
+  private loaded: FileIdentity | null = null;
   private checkedAt = 0;
+  /** Why no lookup can be answered now (the file became unsafe or unreadable), or null. */
   private loadError: string | null = null;
+  private readonly identity = workerIdentity();
 
   constructor(
     private readonly settings: FileStoreSettings,
@@ -113,7 +140,10 @@ export class FileStore implements Store {
       this.reload(false);
     }
     if (this.loadError !== null) throw new StoreUnavailableError(this.loadError);
-    const line = this.users.get(foldLogin(login));
+    const key = foldLogin(login);
+    const broken = this.contents.broken.get(key);
+    if (broken !== undefined) throw new StoreUnavailableError(`${broken}; this user gets no answer until the line is fixed`);
+    const line = this.contents.users.get(key);
     if (line === undefined) return undefined;
     const entry = parseLine(line);
     // Every kept line passed parseLine's rules at load; should one not, say so rather than
@@ -122,20 +152,32 @@ export class FileStore implements Store {
     return entry;
   }
 
-  /** At start a bad file is a config error; later, the last good contents keep serving. */
+  /** At start, an unsafe, unreadable or malformed file is a config error. Later the store never
+   * answers from older contents than the file's: an unsafe or unreadable file stops every
+   * answer until it is safe again, and a wrong line stops only its own user's. Ownership and
+   * mode are checked at every recheck (a chmod changes no modification time). */
   private reload(atStart: boolean): void {
     try {
-      const st = fs.statSync(this.settings.path);
-      if (st.mtimeMs === this.loadedMtimeMs) return;
-      checkTrustedFile(this.settings.path, false, 'users file');
-      this.users = parseUsersFile(fs.readFileSync(this.settings.path, 'utf8'), this.settings.path);
-      this.loadedMtimeMs = st.mtimeMs;
+      const { identity, text } = openTrustedFile(this.settings.path, USERS_FILE_RULE, this.identity, (st) => !sameFile(this.loaded, st));
+      if (text !== null) {
+        const contents = parseUsersFile(text, this.settings.path);
+        if (atStart && contents.problems.length > 0) throw new ConfigError(contents.problems[0]);
+        this.contents = contents;
+        this.loaded = identity;
+        for (const problem of contents.problems.slice(0, MAX_LOGGED_PROBLEMS)) this.onReloadError(`${problem}; the user of that line gets no answer until it is fixed, the other lines are in use`);
+        const more = contents.problems.length - MAX_LOGGED_PROBLEMS;
+        if (more > 0) this.onReloadError(`users file ${this.settings.path}: ${more} more wrong lines`);
+      }
       this.loadError = null;
     } catch (e) {
       const message = e instanceof ConfigError ? e.message : `users file ${this.settings.path}: ${(e as Error).message}`;
       if (atStart) throw new ConfigError(message);
-      if (this.loadedMtimeMs < 0) this.loadError = message;
-      else this.onReloadError(`${message}; keeping the users loaded before`);
+      // Forget the old contents: a revocation must never be undone by serving them.
+      this.contents = { users: new Map(), broken: new Map(), problems: [] };
+      this.loaded = null;
+      if (this.loadError !== message) this.onReloadError(`${message}; every lookup gets no answer (PAM_AUTHINFO_UNAVAIL) until it is fixed`);
+      this.loadError = message;
     }
   }
 }
+

@@ -4,7 +4,7 @@
 import fs from 'fs';
 import os from 'os';
 import { FilterParser } from 'ldapts';
-import { checkTrustedFile } from '../../config/permissions';
+import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
 import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
@@ -102,8 +102,7 @@ function parseBindPassword(r: SectionReader, bindDn: string | null): string {
   if (inline !== undefined && file !== undefined) r.fail('bind_password_file', 'give either bind_password or bind_password_file, not both');
   let password = inline ?? '';
   if (file !== undefined) {
-    checkTrustedFile(file, true, 'bind password file');
-    password = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    password = readTrustedFile(file, { what: 'bind password file', holdsSecret: true }).replace(/\r?\n$/, '');
   }
   // A DN with an empty password is an unauthenticated bind (RFC 4513 5.1.2): servers that allow
   // it would hand us anonymous rights while the config claims a service account.

@@ -2,7 +2,7 @@
 // Keys in pam_mapi.conf win over server.cfg; server.cfg wins over Kopano's own defaults.
 import fs from 'fs';
 import { ConfigError } from '../../config/errors';
-import { checkTrustedFile } from '../../config/permissions';
+import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
 import { featureList, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
 import { readServerCfg } from './server-cfg';
@@ -37,9 +37,8 @@ function parseHost(r: SectionReader, key: string, spec: string, defaultPort: num
 
 export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
   const cfgFile = r.optional('server_cfg');
-  // Kopano's server.cfg is usually readable by the kopano group; it must not be writable by
-  // others, who could point the lookups at a database of their own.
-  if (cfgFile !== undefined) checkTrustedFile(cfgFile, false, 'server_cfg');
+  // Kopano's server.cfg must not be writable by others, who could point the lookups at a
+  // database of their own; readServerCfg checks it as a trusted file.
   const cfg = cfgFile === undefined ? undefined : readServerCfg(cfgFile);
   const fromCfg = (key: string): string | undefined => {
     const v = cfg?.values.get(key);
@@ -68,8 +67,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
   const passwordFile = r.optional('password_file');
   if (password !== undefined && passwordFile !== undefined) r.fail('password_file', 'give either password or password_file, not both');
   if (passwordFile !== undefined) {
-    checkTrustedFile(passwordFile, true, 'password file');
-    password = fs.readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+    password = readTrustedFile(passwordFile, { what: 'password file', holdsSecret: true }).replace(/\r?\n$/, '');
   }
   password ??= fromCfg('mysql_password') ?? '';
 
