@@ -47,7 +47,9 @@ async function worker(who: Identity, name: string, extra = ''): Promise<string> 
 
 /** A PAM client of its own under a private /etc whose passwd is changed by `sedScript`. */
 function clientWithPasswd(sedScript: string, service: string, who: Identity = { uid: 0, gid: 0 }): string {
-  const prefix = withPrivateEtc(`sed -i -e '/^pam-mapi:/d' -e '${sedScript}' /etc/passwd`);
+  // Two sed runs: when a real pam-mapi is the file's last line, a "d" ends that cycle and "$a"
+  // would never run.
+  const prefix = withPrivateEtc(`sed -i -e '/^pam-mapi:/d' /etc/passwd; sed -i -e '${sedScript}' /etc/passwd`);
   const r = spawnSync(prefix[0], [...prefix.slice(1), 'setpriv', `--reuid=${who.uid}`, `--regid=${who.gid}`, '--clear-groups',
     process.execPath, CLIENT_SCRIPT, box.pamDir, service, 'alice', 'wonderland'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`client failed: ${r.stderr}`);
@@ -94,7 +96,7 @@ describe('the module trusts root and the worker user, no one else', () => {
     const root = path.join(box.dir, 'doctor-root');
     fs.mkdirSync(path.join(root, 'etc/pam.d'), { recursive: true });
     fs.writeFileSync(path.join(root, 'etc/pam_mapi.conf'), `[worker]\nsocket = ${daemonSock}\n[store]\npath = ${box.dir}/daemon.conf.users\n`, { mode: 0o600 });
-    const prefix = withPrivateEtc("sed -i -e '/^pam-mapi:/d' -e '$a pam-mapi:x:1:1::/nonexistent:/usr/sbin/nologin' /etc/passwd");
+    const prefix = withPrivateEtc("sed -i -e '/^pam-mapi:/d' /etc/passwd; sed -i -e '$a pam-mapi:x:1:1::/nonexistent:/usr/sbin/nologin' /etc/passwd");
     const r = spawnSync(prefix[0], [...prefix.slice(1), process.execPath, path.join(__dirname, '../../src/cli/main.js'), 'doctor', '--root', root, '--json'], { encoding: 'utf8' });
     const rows = (JSON.parse(r.stdout) as { checks: Array<{ check: string; status: string; detail: string }> }).checks.filter((c) => c.check === 'worker socket');
     expect(rows).toEqual([{ check: 'worker socket', status: 'OK', detail: `${daemonSock}: pam-mapi's, mode 0600` }]);
