@@ -3,7 +3,6 @@
 // by binding as the user (auth_method = bind) or against userPassword (auth_method = password);
 // the entry's own attributes and the access rules (require_group, host_attribute) give the
 // account's state. Only facts are returned: the worker's policy decides.
-import net from 'net';
 import type { Entry } from 'ldapts';
 import { StoreContext } from '../context';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
@@ -22,10 +21,6 @@ const SEARCH_LIMIT = 10;
 const MIN_SERVER_MS = 500;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
-}
 
 export class LdapStore implements Store {
   readonly type = 'ldap';
@@ -62,11 +57,6 @@ export class LdapStore implements Store {
     );
     this.binds = new BindPool(this.directory.options);
     if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
-    for (const s of settings.servers) {
-      if (!s.secure && !settings.startTls && !isLoopback(s.host)) {
-        ctx.log('warning', 'store.cleartext', { host: s.url, message: 'passwords cross the network unencrypted: use ldaps:// or starttls = yes' });
-      }
-    }
   }
 
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {

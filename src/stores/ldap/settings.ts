@@ -6,6 +6,7 @@ import os from 'os';
 import { FilterParser } from 'ldapts';
 import { checkTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
+import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { KOPANO_DEFAULT_DISABLED } from '../features';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
 
@@ -127,6 +128,11 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const servers = uris.map((u) => parseServer(r, u));
   const startTls = flag(r, 'starttls', false);
   if (startTls && servers.some((s) => s.secure)) r.fail('starttls', 'StartTLS is for ldap:// URIs; ldaps:// is TLS already');
+  // Users' passwords (the bind, or the userPassword read) would cross the network unencrypted.
+  const plain = servers.find((s) => !s.secure && !isLoopbackHost(s.host));
+  if (!allowCleartext(r) && !startTls && plain !== undefined) {
+    r.fail('uri', `${plain.url} would carry users' passwords over the network unencrypted: use ldaps://, or set starttls = yes, or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
+  }
   const tlsVerify = flag(r, 'tls_verify', true);
   const caFile = parseCaFile(r, startTls || servers.some((s) => s.secure));
   const bindDn = r.optional('bind_dn') ?? null;
