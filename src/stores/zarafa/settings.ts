@@ -24,6 +24,8 @@ export interface ZarafaSettings {
   sslCa: string | null;
   /** Keep a login-name index in the worker (see login-index.ts). */
   loginIndex: boolean;
+  /** How often the index re-reads every login name: the longest a renamed user waits. */
+  loginIndexRefreshMs: number;
   unknownLoginCacheMs: number;
 }
 
@@ -93,6 +95,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
     loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
+    loginIndexRefreshMs: r.integer('login_index_refresh', 60, 1, 3600) * 1000,
     unknownLoginCacheMs: r.integer('unknown_login_cache', 10, 0, 3600) * 1000,
   };
 }
