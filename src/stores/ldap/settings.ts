@@ -9,6 +9,7 @@ import { SectionReader } from '../../config/section';
 import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { KOPANO_DEFAULT_DISABLED } from '../features';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
+import { LoginRule, rulesFromFilter } from './login-attribute';
 
 /** One directory server to try, in order. */
 export interface LdapServer {
@@ -32,6 +33,9 @@ export interface LdapSettings {
   bindPassword: string;
   base: string;
   filter: string;
+  /** Which attribute values a login must equal (up to ASCII case): from login_attribute, else
+   * from the filter's equality items that hold %u. */
+  loginRules: LoginRule[];
   authMethod: AuthMethod;
   enabledFeaturesAttribute: string;
   disabledFeaturesAttribute: string;
@@ -97,6 +101,19 @@ function parseFilterTemplate(r: SectionReader): string {
   return filter;
 }
 
+function parseLoginRules(r: SectionReader, filter: string): LoginRule[] {
+  const explicit = r.optional('login_attribute');
+  if (explicit !== undefined) {
+    if (!ATTRIBUTE.test(explicit)) r.fail('login_attribute', `"${explicit}" is not an attribute name`);
+    return [{ attribute: explicit, parts: ['', ''] }];
+  }
+  try {
+    return rulesFromFilter(filter);
+  } catch (e) {
+    r.fail('filter', `"${filter}": ${(e as Error).message}, so the store cannot tell which attribute holds the login: set login_attribute`);
+  }
+}
+
 function parseBindPassword(r: SectionReader, bindDn: string | null): string {
   const inline = r.optional('bind_password');
   const file = r.optional('bind_password_file');
@@ -139,6 +156,8 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const bindPassword = parseBindPassword(r, bindDn);
   const hostAttribute = r.optional('host_attribute') ?? null;
   if (hostAttribute !== null && !ATTRIBUTE.test(hostAttribute)) r.fail('host_attribute', `"${hostAttribute}" is not an attribute name`);
+  const base = r.required('base');
+  const filter = parseFilterTemplate(r);
   return {
     servers,
     startTls,
@@ -146,8 +165,9 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     tlsVerify,
     bindDn,
     bindPassword,
-    base: r.required('base'),
-    filter: parseFilterTemplate(r),
+    base,
+    filter,
+    loginRules: parseLoginRules(r, filter),
     authMethod: r.choice<AuthMethod>('auth_method', 'bind', ['bind', 'password']),
     enabledFeaturesAttribute: attribute(r, 'enabled_features_attribute', 'kopanoEnabledFeatures'),
     disabledFeaturesAttribute: attribute(r, 'disabled_features_attribute', 'kopanoDisabledFeatures'),
