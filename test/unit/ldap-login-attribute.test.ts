@@ -13,6 +13,8 @@ test('rules from the filter: every equality item with %u, with the text around i
     .toEqual([{ attribute: 'sAMAccountName', parts: ['', ''] }, { attribute: 'userPrincipalName', parts: ['', '@ad.example.org'] }]);
   expect(rulesFromFilter('(&(uid=%u)(!(mail=x\\28%u\\29)))')).toEqual([{ attribute: 'uid', parts: ['', ''] }, { attribute: 'mail', parts: ['x(', ')'] }]);
   expect(rulesFromFilter('(uid:caseExactMatch:=%u)')).toEqual([{ attribute: 'uid', parts: ['', ''] }]);
+  // A substring item beside an equality one only finds more entries; the equality item decides.
+  expect(rulesFromFilter('(|(uid=%u)(cn=%u*))')).toEqual([{ attribute: 'uid', parts: ['', ''] }]);
 });
 
 test('a filter that cannot tell is refused unless login_attribute says', () => {

@@ -22,11 +22,12 @@ export interface LoginRule {
 /** Stands for the login while the filter is taken apart: plain letters, so it is not escaped. */
 const MARK = 'PamMapiLoginMark7c1e';
 
-/** The rules a filter template implies: one per equality item whose value holds %u. Throws
- * (with the reason) when %u stands where no value can be compared exactly: a substring,
- * approximate or ordering item, or an attribute name. */
+/** The rules a filter template implies: one per equality item whose value holds %u (items that
+ * use %u otherwise, a substring for instance, only ever find more entries: the rules decide).
+ * Throws (with the reason) when %u is in no equality item, or stands for an attribute name. */
 export function rulesFromFilter(template: string): LoginRule[] {
   const rules: LoginRule[] = [];
+  let inexact = '';
   const walk = (f: Filter): void => {
     if (f instanceof AndFilter || f instanceof OrFilter) {
       f.filters.forEach(walk);
@@ -48,10 +49,12 @@ export function rulesFromFilter(template: string): LoginRule[] {
       return;
     }
     // Substring, approximate, ordering, or an extensible match without an attribute.
-    if (JSON.stringify(f).includes(MARK)) throw new Error(`%u is in an item whose value cannot be compared exactly (${f.toString().split(MARK).join('%u')})`);
+    if (JSON.stringify(f).includes(MARK)) inexact ||= f.toString().split(MARK).join('%u');
   };
   walk(FilterParser.parseString(userFilter(template, MARK)));
-  if (rules.length === 0) throw new Error('%u is in no equality item (attribute=...%u...)');
+  if (rules.length === 0) {
+    throw new Error(inexact !== '' ? `%u is only in items whose value cannot be compared exactly (${inexact})` : '%u is in no equality item (attribute=...%u...)');
+  }
   return rules;
 }
 
