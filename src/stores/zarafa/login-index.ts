@@ -39,7 +39,8 @@ export class LoginIndex {
   private ids = new Map<string, Ids>();
   /** When the last full read succeeded (-Infinity: never). */
   private loadedAt = -Infinity;
-  private loading: Promise<void> | null = null;
+  /** The first full read; later ones follow each other on the timer. */
+  private first: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Every object up to this id has been read into the index. */
@@ -53,12 +54,13 @@ export class LoginIndex {
     private readonly onError: (message: string) => void,
   ) {}
 
-  /** Starts the first full read (if not yet), and waits a moment for it. */
+  /** Starts the first full read (once: a failed one is tried again on the timer), and waits a
+   * moment for it. */
   async ready(): Promise<void> {
     if (this.closed || this.loadedAt > -Infinity) return;
-    const first = this.loading ?? this.reload();
+    this.first ??= this.reload();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([first, new Promise<void>((r) => { timer = setTimeout(r, FIRST_LOAD_WAIT_MS); })]);
+    await Promise.race([this.first, new Promise<void>((r) => { timer = setTimeout(r, FIRST_LOAD_WAIT_MS); })]);
     clearTimeout(timer);
   }
 
@@ -140,34 +142,30 @@ export class LoginIndex {
   }
 
   /** One full read, then the next one refreshMs after it ends, whatever the outcome. */
-  private reload(): Promise<void> {
-    const run = (async () => {
-      try {
-        const maxId = await this.source.maxObjectId();
-        const rows = await this.source.allLogins();
-        const next = new Map<string, Ids>();
-        const keep = this.ids;
-        this.ids = next;
-        for (const r of rows) this.add(foldLogin(String(r.loginname)), Number(r.id));
-        // Users a catch-up found after this read began are kept; the next catch-up reads from
-        // the highest id this read is sure to have seen.
-        for (const [key, ids] of keep) {
-          for (const id of typeof ids === 'number' ? [ids] : ids) if (id > maxId) this.add(key, id);
-        }
-        this.seenUpTo = maxId;
-        this.loadedAt = Date.now();
-        this.unknown.clear();
-      } catch (e) {
-        this.onError((e as Error).message);
-      } finally {
-        this.loading = null;
-        if (!this.closed) {
-          this.timer = setTimeout(() => { this.loading = this.reload(); }, this.refreshMs);
-          this.timer.unref();
-        }
+  private async reload(): Promise<void> {
+    try {
+      const maxId = await this.source.maxObjectId();
+      const rows = await this.source.allLogins();
+      const next = new Map<string, Ids>();
+      const keep = this.ids;
+      this.ids = next;
+      for (const r of rows) this.add(foldLogin(String(r.loginname)), Number(r.id));
+      // Users a catch-up found after this read began are kept; the next catch-up reads from
+      // the highest id this read is sure to have seen.
+      for (const [key, ids] of keep) {
+        for (const id of typeof ids === 'number' ? [ids] : ids) if (id > maxId) this.add(key, id);
       }
-    })();
-    this.loading = run;
-    return run;
+      this.seenUpTo = maxId;
+      this.loadedAt = Date.now();
+      this.unknown.clear();
+    } catch (e) {
+      this.onError((e as Error).message);
+    } finally {
+      if (!this.closed) {
+        // The only timer: reads never overlap, and a failing database is asked once per interval.
+        this.timer = setTimeout(() => void this.reload(), this.refreshMs);
+        this.timer.unref();
+      }
+    }
   }
 }
