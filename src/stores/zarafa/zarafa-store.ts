@@ -1,5 +1,6 @@
 // The `zarafa` store: Kopano's / Zarafa's DB user plugin tables in MySQL or MariaDB, read the
-// way the Kopano server reads them, in one query per request.
+// way the Kopano server reads them, in one round trip per request (two for a name the login
+// index does not hold: the objects created since it was read, then the user).
 import mysql, { Pool, PoolConnection } from 'mysql2/promise';
 import { StoreContext } from '../context';
 import { Failover } from '../failover';
@@ -67,7 +68,7 @@ export class ZarafaStore implements Store {
     this.index = settings.loginIndex
       ? new LoginIndex(
         {
-          maxObjectId: async () => Number(((await this.query(MAX_OBJECT_ID, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[])[0]?.id ?? 0),
+          maxObjectId: async () => Number(((await this.query(MAX_OBJECT_ID, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as Array<{ id: number | string }>)[0]?.id ?? 0),
           allLogins: async () => (await this.query(ALL_LOGINS, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[],
           objectsAfter: async (after, signal) => (await this.query(OBJECTS_AFTER, [after], signal)) as ObjectRow[],
         },
