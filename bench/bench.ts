@@ -12,6 +12,7 @@ import { growMysqlUsers, prepareDatabases } from './mysql-fill';
 import { PrivateNslcd } from './nslcd';
 import { BenchOptions, ModuleName, WARMUP_SECONDS } from './options';
 import { runLoad } from './pam-load';
+import { missCost } from './miss-cost';
 import { measurePkLookup } from './pk-lookup';
 import { CpuMeter, memory } from './proc-stats';
 import { Point, Results, UserLevel } from './results';
@@ -164,7 +165,7 @@ export class Bench {
   async run(): Promise<Results> {
     let from = 0;
     for (const users of this.o.users) {
-      if (this.o.soakOnly) {
+      if (this.o.soakOnly || this.o.missCostOnly) {
         await this.grow(from, users);
       } else {
         await this.level(users, from);
@@ -173,9 +174,13 @@ export class Bench {
       if (from === 0 && this.o.soakRequests > 0) await this.soak(users);
       from = users;
     }
-    if (!this.o.soakOnly && this.wants('mapi_zarafa') && this.o.users.length > 1) {
+    if (!this.o.soakOnly && !this.o.missCostOnly && this.wants('mapi_zarafa') && this.o.users.length > 1) {
       const many = this.o.clients.includes(16) ? 16 : Math.max(...this.o.clients);
       this.results.scaling = await zarafaSideBySide(this.servers, this.build, this.o.users, many, this.o.poolSize, (t, u, c, w) => this.point(t, u, c, w), log);
+    }
+    if (this.wants('mapi_zarafa') && (this.o.missCostOnly || (!this.o.soakOnly && this.o.users.length > 1))) {
+      const counts = [...new Set([Math.min(...this.o.users), Math.max(...this.o.users)])];
+      this.results.missCost = await missCost(this.servers, this.build, counts, this.o.poolSize, this.o.seconds, log);
     }
     this.results.wallSeconds = (Date.now() - this.t0) / 1000;
     return this.results;

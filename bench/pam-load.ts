@@ -44,6 +44,8 @@ export interface LoadSpec {
   processes?: boolean;
   /** A command that pam_load runs under, e.g. nsenter into a mount namespace. */
   prefix?: string[];
+  /** The user names' prefix (pam_load -U), default USER_PREFIX: another one names nobody. */
+  userPrefix?: string;
 }
 
 export function parseLine(line: string): LoadResult {
@@ -60,7 +62,7 @@ export function parseLine(line: string): LoadResult {
 }
 
 function runOne(spec: LoadSpec, threads: number): Promise<LoadResult> {
-  const args = ['-d', spec.confDir, '-s', spec.service, '-U', USER_PREFIX, '-N', String(spec.users), '-t', String(threads),
+  const args = ['-d', spec.confDir, '-s', spec.service, '-U', spec.userPrefix ?? USER_PREFIX, '-N', String(spec.users), '-t', String(threads),
     '-r', String(spec.wrongEvery), ...(spec.seconds !== undefined ? ['-S', String(spec.seconds)] : ['-n', String(spec.count ?? 100)])];
   const [cmd, ...pre] = [...(spec.prefix ?? []), binary];
   return new Promise((resolve, reject) => {

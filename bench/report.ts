@@ -6,6 +6,7 @@ import { NSLCD_THREADS } from './nslcd';
 import { MODULES, ModuleName, WARMUP_SECONDS } from './options';
 import { pointOf, Point, Results } from './results';
 import { LABELS } from './stacks';
+import { MissKind, missMedian, MISS_ROUNDS } from './miss-cost';
 import { scalingMedian } from './scaling';
 import { checkTargets } from './targets';
 
@@ -121,6 +122,26 @@ function sideBySide(r: Results, many: number): string[] {
   ];
 }
 
+function missPart(r: Results): string[] {
+  const points = r.missCost ?? [];
+  if (points.length === 0) return [];
+  const users = [...new Set(points.map((p) => p.users))].sort((a, b) => a - b);
+  const row = (u: number, kind: MissKind, label: string): string[] => {
+    const m = missMedian(points, u, kind);
+    const name = `${n0(u)} users, ${label}`;
+    return m ? [name, us(m.p50), n1(m.rowsScanned), n1(m.rowsRead)] : [name, '-', '-', '-'];
+  };
+  return [
+    `### pam_mapi zarafa: an unknown name against a known name with a wrong password (1 client, median of ${MISS_ROUNDS} rounds)`,
+    '',
+    table(['name', 'p50', 'rows scanned / request', 'rows read / request'],
+      users.flatMap((u) => [row(u, 'known', 'known, wrong password'), row(u, 'unknown', 'unknown (never asked before)')])),
+    '',
+    'Rows from MariaDB\'s status counters over each point: scanned is `Handler_read_rnd_next`, read adds `Handler_read_next` and `Handler_read_key`.',
+    '',
+  ];
+}
+
 function soakPart(r: Results): string[] {
   if (r.soak.length === 0) return [];
   const steps = r.soak[0].points.map((p) => p.requests);
@@ -144,7 +165,7 @@ export function generated(r: Results): string {
     '',
     `Command: \`${r.options.command}\` (as root, from the checkout). Wall clock: ${n1(r.wallSeconds / 60)} min.`,
     r.points.length === 0
-      ? `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`
+      ? (r.options.missCostOnly ? 'Only the zarafa store\'s unknown-name cost.' : `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`)
       : `Users: ${r.levels.map((l) => n0(l.users)).join(', ')}; clients: ${r.options.clients.join(', ')}; ${r.options.seconds} s per point;`
         + ` every ${r.options.wrongEvery}th transaction with a wrong password (not for pam_permit); zarafa store pool_size ${r.options.poolSize}.`,
     '',
@@ -158,6 +179,7 @@ export function generated(r: Results): string {
       '',
     ] : []),
     ...comparison(r),
+    ...missPart(r),
     ...soakPart(r),
     '### How these were measured',
     '',

@@ -2,6 +2,7 @@
 import type { Facts } from './machine';
 import type { DbWork } from './mariadb-status';
 import type { BenchOptions, ModuleName } from './options';
+import type { MissCostPoint } from './miss-cost';
 import type { LoadResult } from './pam-load';
 import type { PkLookup } from './pk-lookup';
 import type { ScalingPoint } from './scaling';
@@ -51,6 +52,8 @@ export interface Results {
   points: Point[];
   /** zarafa at every user count side by side (scaling.ts). */
   scaling: ScalingPoint[];
+  /** zarafa: unknown names against known names with a wrong password (miss-cost.ts); absent in older runs. */
+  missCost?: MissCostPoint[];
   soak: SoakResult[];
   /** Syslog messages the run's modules sent, by module (null: not counted). */
   syslog: SyslogCounts | null;

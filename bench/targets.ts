@@ -2,6 +2,7 @@
 // measured side by side, never against numbers from another day.
 import { ModuleName } from './options';
 import { pointOf, Results } from './results';
+import { missMedian } from './miss-cost';
 import { SCALING_ROUNDS, scalingMedian } from './scaling';
 import { MAPI_STORES } from './stacks';
 
@@ -69,6 +70,23 @@ export function checkTargets(r: Results): TargetCheck[] {
     const drop = 1 - large.authsPerS / small.authsPerS;
     out.push({ target: dropTarget, measured: `${fmt(small.authsPerS)} → ${fmt(large.authsPerS)} auths/s: ${drop >= 0 ? '−' : '+'}${fmt(Math.abs(drop) * 100, 1)}% (${how})`, met: drop <= 0.2 });
   } else none(dropTarget);
+
+  // An unknown name must cost what a known one does, and not more database work with more users.
+  const miss = r.missCost ?? [];
+  const missUsers = [...new Set(miss.map((p) => p.users))].sort((a, b) => a - b);
+  const missTarget = 'zarafa: unknown name p50 ≤ 1.3 × known name with a wrong password p50, at the most users';
+  const mostMiss = missUsers[missUsers.length - 1];
+  const known = mostMiss === undefined ? undefined : missMedian(miss, mostMiss, 'known');
+  const unknown = mostMiss === undefined ? undefined : missMedian(miss, mostMiss, 'unknown');
+  if (known && unknown) {
+    out.push({ target: missTarget, measured: `${fmt(unknown.p50)} µs vs ${fmt(known.p50)} µs at ${fmt(mostMiss)} users = ${fmt(unknown.p50 / known.p50, 2)}×`, met: unknown.p50 <= 1.3 * known.p50 });
+  } else none(missTarget);
+  const fewMiss = missUsers.length > 1 ? missMedian(miss, missUsers[0], 'unknown') : undefined;
+  const rowsTarget = 'zarafa: rows read per unknown-name request do not grow with the users';
+  if (fewMiss && unknown) {
+    // "Do not grow": at most one row more per request, whatever the factor in users.
+    out.push({ target: rowsTarget, measured: `${fmt(fewMiss.rowsRead, 1)} at ${fmt(missUsers[0])} users, ${fmt(unknown.rowsRead, 1)} at ${fmt(mostMiss)}`, met: unknown.rowsRead <= fewMiss.rowsRead + 1 });
+  } else none(rowsTarget);
 
   const level = r.levels.find((l) => l.users === most);
   for (const w of level?.workers ?? []) {

@@ -79,7 +79,7 @@ export async function checkWorker(config: Config, socketOverride?: string): Prom
 export async function checkStores(config: Config): Promise<Row[]> {
   const rows: Row[] = [];
   let said: string[] = [];
-  // What a store warns about while it opens and answers (tls_verify = no, cleartext ldap:// ...).
+  // What a store warns about while it opens and answers (tls_verify = no, ...).
   const logger: Logger = {
     log: (level, event, fields) => {
       if (level === 'error' || level === 'warning') said.push(`${event}: ${String(fields?.message ?? fields?.hint ?? JSON.stringify(fields))}`);

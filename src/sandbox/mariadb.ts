@@ -34,8 +34,10 @@ export class PrivateMariaDB {
   static async start(opts: { port?: number; tls?: TestPki } = {}): Promise<PrivateMariaDB> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-mariadb-'));
     const db = new PrivateMariaDB(dir, opts.port ?? null, opts.tls ?? null);
+    // Its temporary tables in the private directory too, as the server's (see launch()): in the
+    // shared /tmp, something else on the machine removed one under a bootstrap.
     await run('mariadb-install-db', ['--no-defaults', `--datadir=${db.datadir}`, '--auth-root-authentication-method=normal',
-      '--skip-test-db', '--user=root', ...SMALL]);
+      '--skip-test-db', '--user=root', `--tmpdir=${dir}`, ...SMALL]);
     await db.launch();
     return db;
   }

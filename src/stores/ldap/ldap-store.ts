@@ -3,7 +3,6 @@
 // by binding as the user (auth_method = bind) or against userPassword (auth_method = password);
 // the entry's own attributes and the access rules (require_group, host_attribute) give the
 // account's state. Only facts are returned: the worker's policy decides.
-import net from 'net';
 import type { Entry } from 'ldapts';
 import { StoreContext } from '../context';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
@@ -13,6 +12,7 @@ import { BindPool } from './bind-pool';
 import { Directory } from './directory';
 import { bufferValues, stringValues } from './entry-values';
 import { escapeFilterValue, userFilter } from './filter-escape';
+import { entryHasLogin } from './login-attribute';
 import { UnsupportedPasswordError, verifyUserPassword } from './password-schemes';
 import { LdapSettings } from './settings';
 
@@ -22,10 +22,6 @@ const SEARCH_LIMIT = 10;
 const MIN_SERVER_MS = 500;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
-}
 
 export class LdapStore implements Store {
   readonly type = 'ldap';
@@ -39,7 +35,7 @@ export class LdapStore implements Store {
     private readonly ctx: StoreContext,
   ) {
     this.defaultDisabledFeatures = settings.disabledFeatures;
-    const attributes = ['uid', settings.enabledFeaturesAttribute, settings.disabledFeaturesAttribute, ...RULE_ATTRIBUTES];
+    const attributes = ['uid', ...settings.loginRules.map((rule) => rule.attribute), settings.enabledFeaturesAttribute, settings.disabledFeaturesAttribute, ...RULE_ATTRIBUTES];
     if (settings.hostAttribute !== null) attributes.push(settings.hostAttribute);
     if (settings.authMethod === 'password') attributes.push('userPassword');
     this.attributes = [...new Set(attributes)];
@@ -62,11 +58,6 @@ export class LdapStore implements Store {
     );
     this.binds = new BindPool(this.directory.options);
     if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
-    for (const s of settings.servers) {
-      if (!s.secure && !settings.startTls && !isLoopback(s.host)) {
-        ctx.log('warning', 'store.cleartext', { host: s.url, message: 'passwords cross the network unencrypted: use ldaps:// or starttls = yes' });
-      }
-    }
   }
 
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
@@ -92,8 +83,9 @@ export class LdapStore implements Store {
     await this.directory.close();
   }
 
-  /** The one entry the filter finds for login, or null for none, or for several (which is a
-   * directory problem worth a log line, and never a reason to pick one). */
+  /** The one entry the filter finds for login and that carries it as typed (up to ASCII case:
+   * see login-attribute.ts), or null for none, or for several (which is a directory problem
+   * worth a log line, and never a reason to pick one). */
   private async findUser(conn: Connection, login: string, signal: AbortSignal): Promise<Entry | null> {
     const { entries } = await conn.search(this.settings.base, {
       scope: 'sub',
@@ -103,11 +95,13 @@ export class LdapStore implements Store {
       sizeLimit: SEARCH_LIMIT,
       derefAliases: 'never',
     }, signal);
-    if (entries.length === 1) return entries[0];
-    if (entries.length > 1) {
+    // Entries the server's matching rules found for another spelling of the name are not this user.
+    const exact = entries.filter((e) => entryHasLogin(e, this.settings.loginRules, login));
+    if (exact.length === 1) return exact[0];
+    if (exact.length > 1) {
       this.ctx.log('warning', 'store.ambiguous_login', {
         login,
-        count: entries.length >= SEARCH_LIMIT ? `${SEARCH_LIMIT} or more` : entries.length,
+        count: entries.length >= SEARCH_LIMIT ? `${SEARCH_LIMIT} or more` : exact.length,
         message: 'the filter finds more than one entry: refused as unknown',
       });
     }

@@ -6,8 +6,10 @@ import os from 'os';
 import { FilterParser } from 'ldapts';
 import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
+import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
+import { LoginRule, rulesFromFilter } from './login-attribute';
 
 /** One directory server to try, in order. */
 export interface LdapServer {
@@ -31,6 +33,9 @@ export interface LdapSettings {
   bindPassword: string;
   base: string;
   filter: string;
+  /** Which attribute values a login must equal (up to ASCII case): from login_attribute, else
+   * from the filter's equality items that hold %u. */
+  loginRules: LoginRule[];
   authMethod: AuthMethod;
   enabledFeaturesAttribute: string;
   disabledFeaturesAttribute: string;
@@ -96,6 +101,19 @@ function parseFilterTemplate(r: SectionReader): string {
   return filter;
 }
 
+function parseLoginRules(r: SectionReader, filter: string): LoginRule[] {
+  const explicit = r.optional('login_attribute');
+  if (explicit !== undefined) {
+    if (!ATTRIBUTE.test(explicit)) r.fail('login_attribute', `"${explicit}" is not an attribute name`);
+    return [{ attribute: explicit, parts: ['', ''] }];
+  }
+  try {
+    return rulesFromFilter(filter);
+  } catch (e) {
+    r.fail('filter', `"${filter}": ${(e as Error).message}, so the store cannot tell which attribute holds the login: set login_attribute`);
+  }
+}
+
 function parseBindPassword(r: SectionReader, bindDn: string | null): string {
   const inline = r.optional('bind_password');
   const file = r.optional('bind_password_file');
@@ -126,12 +144,19 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const servers = uris.map((u) => parseServer(r, u));
   const startTls = flag(r, 'starttls', false);
   if (startTls && servers.some((s) => s.secure)) r.fail('starttls', 'StartTLS is for ldap:// URIs; ldaps:// is TLS already');
+  // Users' passwords (the bind, or the userPassword read) would cross the network unencrypted.
+  const plain = servers.find((s) => !s.secure && !isLoopbackHost(s.host));
+  if (!allowCleartext(r) && !startTls && plain !== undefined) {
+    r.fail('uri', `${plain.url} would carry users' passwords over the network unencrypted: use ldaps://, or set starttls = yes, or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
+  }
   const tlsVerify = flag(r, 'tls_verify', true);
   const caFile = parseCaFile(r, startTls || servers.some((s) => s.secure));
   const bindDn = r.optional('bind_dn') ?? null;
   const bindPassword = parseBindPassword(r, bindDn);
   const hostAttribute = r.optional('host_attribute') ?? null;
   if (hostAttribute !== null && !ATTRIBUTE.test(hostAttribute)) r.fail('host_attribute', `"${hostAttribute}" is not an attribute name`);
+  const base = r.required('base');
+  const filter = parseFilterTemplate(r);
   return {
     servers,
     startTls,
@@ -139,8 +164,9 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     tlsVerify,
     bindDn,
     bindPassword,
-    base: r.required('base'),
-    filter: parseFilterTemplate(r),
+    base,
+    filter,
+    loginRules: parseLoginRules(r, filter),
     authMethod: r.choice<AuthMethod>('auth_method', 'bind', ['bind', 'password']),
     enabledFeaturesAttribute: attribute(r, 'enabled_features_attribute', 'kopanoEnabledFeatures'),
     disabledFeaturesAttribute: attribute(r, 'disabled_features_attribute', 'kopanoDisabledFeatures'),

@@ -30,6 +30,20 @@ export const USER_PARTS_BY_ID = `SELECT 'class' AS k, objectclass AS n, NULL AS 
 UNION ALL SELECT propname, 0, value FROM objectproperty WHERE objectid = ? AND propname IN ('loginname', 'password')
 UNION ALL SELECT propname, orderid, value FROM objectmvproperty WHERE objectid = ? AND propname IN ('${PROP_ENABLED_FEATURES}', '${PROP_DISABLED_FEATURES}')`;
 
+/** The highest object id, read before ALL_LOGINS: every object up to it is then in the index
+ * (or was created half-way, and is read again by OBJECTS_AFTER's next range). */
+export const MAX_OBJECT_ID = 'SELECT COALESCE(MAX(id), 0) AS id FROM object';
+
+/** Objects read per catch-up statement; more are read by the next one in the same catch-up. */
+export const CATCH_UP_BATCH = 1000;
+
+/** The objects created since the index last looked, users and others, with a user's login name:
+ * a primary-key range on object and one primary-key read of objectproperty per row. */
+export const OBJECTS_AFTER = `SELECT o.id AS id, o.objectclass AS objectclass, lp.value AS loginname
+FROM object o
+LEFT JOIN objectproperty lp ON lp.objectid = o.id AND lp.propname = 'loginname'
+WHERE o.id > ? ORDER BY o.id LIMIT ${CATCH_UP_BATCH}`;
+
 /** Every user's login name, for the worker's login index. */
 export const ALL_LOGINS = `SELECT lp.objectid AS id, lp.value AS loginname
 FROM objectproperty lp
@@ -76,4 +90,10 @@ export function userFromParts(id: number, parts: readonly PartRow[]): KopanoUser
 export interface LoginRow extends RowDataPacket {
   id: number;
   loginname: string;
+}
+
+export interface ObjectRow extends RowDataPacket {
+  id: number;
+  objectclass: number;
+  loginname: string | null;
 }

@@ -4,6 +4,7 @@ import fs from 'fs';
 import { ConfigError } from '../../config/errors';
 import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
+import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
 import { readServerCfg } from './server-cfg';
 
@@ -23,6 +24,8 @@ export interface ZarafaSettings {
   sslCa: string | null;
   /** Keep a login-name index in the worker (see login-index.ts). */
   loginIndex: boolean;
+  /** How often the index re-reads every login name: the longest a renamed user waits. */
+  loginIndexRefreshMs: number;
   unknownLoginCacheMs: number;
 }
 
@@ -73,6 +76,13 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
 
   const sslCa = r.optional('ssl_ca') ?? null;
   if (sslCa !== null) checkTrustedFile(sslCa, false, 'ssl_ca');
+  // Without TLS an on-path host can rewrite the password hash in the answer and log anyone in
+  // with a password of its choosing: a host over the network needs ssl_ca, or an explicit yes.
+  const remote = endpoints.find((e): e is Extract<Endpoint, { kind: 'tcp' }> => e.kind === 'tcp' && !isLoopbackHost(e.host));
+  if (!allowCleartext(r) && sslCa === null && remote !== undefined) {
+    const from = ownHost === undefined ? ` (mysql_host of ${cfgFile})` : '';
+    r.fail('host', `${remote.host}:${remote.port}${from} is reached over the network without TLS, where anyone on the path can read the answers and forge them (a password hash of their choosing logs anyone in): set ssl_ca = FILE (the CA of the database server's certificate), or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
+  }
   const cfgDisabled = cfg?.values.get('disabled_features')?.split(/\s+/).filter((s) => s !== '');
   const cfgWrong = cfgDisabled === undefined ? null : unknownFeatures(cfgDisabled);
   // Refused even where pam_mapi.conf sets its own list: the same typo leaves the feature on in
@@ -89,6 +99,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
     loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
+    loginIndexRefreshMs: r.integer('login_index_refresh', 60, 1, 3600) * 1000,
     unknownLoginCacheMs: r.integer('unknown_login_cache', 10, 0, 3600) * 1000,
   };
 }

@@ -1,5 +1,6 @@
 // The `zarafa` store: Kopano's / Zarafa's DB user plugin tables in MySQL or MariaDB, read the
-// way the Kopano server reads them, in one query per request.
+// way the Kopano server reads them, in one round trip per request (two for a name the login
+// index does not hold: the objects created since it was read, then the user).
 import mysql, { Pool, PoolConnection } from 'mysql2/promise';
 import { StoreContext } from '../context';
 import { Failover } from '../failover';
@@ -7,7 +8,7 @@ import { sameLogin } from '../login';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { verifyZarafaHash } from '../zarafa-hash';
 import { LoginIndex } from './login-index';
-import { ALL_LOGINS, FEATURE_SEPARATOR, KopanoUser, LoginRow, PartRow, USER_BY_LOGIN, USER_PARTS_BY_ID, userFromParts, UserRow } from './queries';
+import { ALL_LOGINS, FEATURE_SEPARATOR, KopanoUser, LoginRow, MAX_OBJECT_ID, ObjectRow, OBJECTS_AFTER, PartRow, USER_BY_LOGIN, USER_PARTS_BY_ID, userFromParts, UserRow } from './queries';
 import { Endpoint, ZarafaSettings } from './settings';
 
 export { PROP_DISABLED_FEATURES, PROP_ENABLED_FEATURES } from './queries';
@@ -66,7 +67,12 @@ export class ZarafaStore implements Store {
     })), (h) => h.label, ctx.log);
     this.index = settings.loginIndex
       ? new LoginIndex(
-        async () => (await this.query(ALL_LOGINS, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[],
+        {
+          maxObjectId: async () => Number(((await this.query(MAX_OBJECT_ID, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as Array<{ id: number | string }>)[0]?.id ?? 0),
+          allLogins: async () => (await this.query(ALL_LOGINS, [], AbortSignal.timeout(INDEX_LOAD_TIMEOUT_MS))) as LoginRow[],
+          objectsAfter: async (after, signal) => (await this.query(OBJECTS_AFTER, [after], signal)) as ObjectRow[],
+        },
+        settings.loginIndexRefreshMs,
         settings.unknownLoginCacheMs,
         (message) => ctx.log('warning', 'store.index_failed', { message }),
       )
@@ -85,6 +91,7 @@ export class ZarafaStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.index?.close();
     await Promise.allSettled(this.hosts.hosts.map((h) => h.pool.end()));
   }
 
@@ -94,14 +101,33 @@ export class ZarafaStore implements Store {
   }
 
   private async find(login: string, signal: AbortSignal): Promise<KopanoUser | undefined> {
-    const hint = this.index?.hint(login) ?? { kind: 'none' };
+    const index = this.index;
+    if (index === null) return this.byKopanoQuery(login, signal);
+    await index.ready();
+    let hint = index.hint(login);
+    if (hint.kind === 'absent') {
+      // Not in the index: only a user created since it was read could have the name, and those
+      // are read by primary key. An unknown name costs what a known one does, and never a scan.
+      await index.catchUp(signal);
+      hint = index.hint(login);
+      if (hint.kind === 'absent') return undefined;
+    }
     if (hint.kind === 'unknown') return undefined;
     if (hint.kind === 'ids' && hint.ids.length === 1) {
       // Served only if the user, read now, still carries this login name.
       const id = hint.ids[0];
       const user = userFromParts(id, (await this.query(USER_PARTS_BY_ID, [id, id, id], signal)) as PartRow[]);
       if (user !== undefined && sameLogin(user.loginname, login)) return user;
+      // Renamed: its new name is known from now on. Deleted: Kopano's query below says so.
+      if (user !== undefined) index.renamed(id, user.loginname);
     }
+    // Several ids, an entry gone stale (a rename or a deletion since the index was read), or an
+    // index that could not be read: Kopano's own query, whose answer updates the index.
+    return this.byKopanoQuery(login, signal);
+  }
+
+  /** Kopano's query: reads every login name (objectproperty.value has no index). */
+  private async byKopanoQuery(login: string, signal: AbortSignal): Promise<KopanoUser | undefined> {
     const rows = (await this.query(USER_BY_LOGIN, [login], signal)) as UserRow[];
     // The collation may match more than Kopano's strcasecmp would (accents, other scripts).
     const matches = rows.filter((r) => sameLogin(r.loginname, login));
