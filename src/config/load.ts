@@ -1,17 +1,16 @@
-// Reads /etc/pam_mapi.conf (INI) into a validated Config. Every problem is a ConfigError that
-// names the file, the section and the key.
+// Reads /etc/pam_mapi.conf (INI): the [worker] section validated, the store sections returned
+// as they are for the store registry (src/stores/registry.ts) to read by their type. It knows
+// no store, so reading the socket path (pam-mapi check) loads no database or LDAP library.
+// Every problem is a ConfigError that names the file, the section and the key.
 import fs from 'fs';
 import ini from 'ini';
 import { resolveId } from './accounts';
 import { ConfigError } from './errors';
 import { checkTrustedFile } from './permissions';
 import { RawSection, SectionReader } from './section';
-import { parseStoreSection, StoreDefinition } from '../stores/registry';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
 export const DEFAULT_SOCKET = '/run/pam_mapi/worker.sock';
-/** Keys whose values are secrets: their file must not be readable by others. */
-const SECRET_KEYS = ['password', 'bind_password'];
 
 export interface WorkerSettings {
   socket: string;
@@ -28,11 +27,27 @@ export interface WorkerSettings {
   accountReuseMs: number;
 }
 
-export interface Config {
+/** A [store] or [store.NAME] section, not read yet. */
+export interface StoreSection {
+  /** The section's header without brackets: "store" or "store.NAME". */
+  header: string;
+  values: RawSection;
+}
+
+export interface ConfigFile {
   file: string;
   worker: WorkerSettings;
-  /** By name; the default store `[store]` is named "". */
-  stores: Map<string, StoreDefinition>;
+  /** By store name; the default store `[store]` is named "". With no store section at all, the
+   * default store is an empty section (the embedded default). */
+  storeSections: Map<string, StoreSection>;
+}
+
+export interface ReadOptions {
+  /** A missing file at this path means the embedded defaults. */
+  optional?: boolean;
+  /** The keys that hold secrets in any store section (the registry gathers them from the store
+   * descriptors): a file setting one must be private. */
+  secretKeys: readonly string[];
 }
 
 type IniValue = string | boolean | IniObject;
@@ -40,22 +55,22 @@ interface IniObject {
   [key: string]: IniValue;
 }
 
-/** Loads the config; a missing file at the default path means the embedded defaults. */
-export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?: boolean } = {}): Config {
+/** Reads the config file; a missing file means the embedded defaults when opts.optional. */
+export function readConfig(file: string, opts: ReadOptions): ConfigFile {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.optional) return parseConfig('', file);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.optional) return parseConfigText('', file, opts.secretKeys);
     throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
   }
   // Checked before parsing: a readable password is the problem whatever else the file says.
-  checkTrustedFile(file, holdsSecret(text), 'config file');
-  return parseConfig(text, file);
+  checkTrustedFile(file, holdsSecret(text, opts.secretKeys), 'config file');
+  return parseConfigText(text, file, opts.secretKeys);
 }
 
-export function parseConfig(text: string, file: string): Config {
-  refuseAmbiguousSecrets(text, file);
+export function parseConfigText(text: string, file: string, secretKeys: readonly string[]): ConfigFile {
+  refuseAmbiguousSecrets(text, file, secretKeys);
   const tree = ini.parse(text) as IniObject;
   const sections = new Map<string, RawSection>();
   for (const [name, value] of Object.entries(tree)) {
@@ -68,21 +83,19 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
-  const stores = new Map<string, StoreDefinition>();
+  const storeSections = new Map<string, StoreSection>();
   const defaultSection = sections.get('store');
   const named = [...sections.keys()].filter((n) => n.startsWith('store.'));
-  // The embedded default (a file store) only when the config names no store at all; with only
-  // [store.NAME] sections, a stanza without store= has no store and fails closed.
-  if (defaultSection !== undefined || named.length === 0) {
-    stores.set('', parseStoreSection(new SectionReader(file, 'store', defaultSection ?? {}), ''));
-  }
+  // The embedded default only when the config names no store at all; with only [store.NAME]
+  // sections, a stanza without store= has no store and fails closed.
+  if (defaultSection !== undefined || named.length === 0) storeSections.set('', { header: 'store', values: defaultSection ?? {} });
   for (const [name, values] of sections) {
     if (!name.startsWith('store.')) continue;
     const storeName = name.slice('store.'.length);
     if (storeName === 'default') throw new ConfigError(`${file}: [${name}]: "default" names the [store] section; give this store another name`);
-    stores.set(storeName, parseStoreSection(new SectionReader(file, name, values), storeName));
+    storeSections.set(storeName, { header: name, values });
   }
-  return { file, worker, stores };
+  return { file, worker, storeSections };
 }
 
 /** ini nests `[store.local]` under `store`; this turns it back into one section per header. */
@@ -117,23 +130,23 @@ function parseWorker(r: SectionReader): WorkerSettings {
 }
 
 /** The lines that set a secret key, as written (before ini reads them). */
-function secretLines(text: string): Array<{ lineNo: number; key: string; value: string }> {
+function secretLines(text: string, secretKeys: readonly string[]): Array<{ lineNo: number; key: string; value: string }> {
   const found: Array<{ lineNo: number; key: string; value: string }> = [];
   text.split('\n').forEach((line, i) => {
     const m = /^\s*([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
-    if (m !== null && SECRET_KEYS.includes(m[1])) found.push({ lineNo: i + 1, key: m[1], value: m[2] });
+    if (m !== null && secretKeys.includes(m[1])) found.push({ lineNo: i + 1, key: m[1], value: m[2] });
   });
   return found;
 }
 
-function holdsSecret(text: string): boolean {
-  return secretLines(text).some((l) => l.value.replace(/\s[;#].*$/, '').trim() !== '');
+function holdsSecret(text: string, secretKeys: readonly string[]): boolean {
+  return secretLines(text, secretKeys).some((l) => l.value.replace(/\s[;#].*$/, '').trim() !== '');
 }
 
 /** ini cuts a value at an unquoted `;` or `#`: a password containing one would be silently
  * shortened, so such a value must be quoted. */
-function refuseAmbiguousSecrets(text: string, file: string): void {
-  for (const { lineNo, key, value } of secretLines(text)) {
+function refuseAmbiguousSecrets(text: string, file: string, secretKeys: readonly string[]): void {
+  for (const { lineNo, key, value } of secretLines(text, secretKeys)) {
     if (/^["']/.test(value)) continue;
     // ini ends a value at the first unescaped ; or #, with or without a space before it.
     if (/^[;#]\S/.test(value) || /[^\s\\][;#]/.test(value)) {

@@ -3,11 +3,12 @@
 import fs from 'fs';
 import path from 'path';
 import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
-import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { checkModule } from '../pam/client';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
-import { openStore } from '../stores/registry';
+import { KNOWN_FEATURES } from '../stores/features';
+import { Config, loadConfig } from '../stores/registry';
 import { withDeadline } from '../worker/deadline';
 import { parseModuleOptions } from '../worker/options';
 import { Logger } from '../log/logger';
@@ -84,7 +85,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
     const label = `store ${name || 'default'} (${def.type})`;
     const started = process.hrtime.bigint();
     try {
-      const store = openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs));
+      const store = def.open(storeContext(logger, name, config.worker.storeTimeoutMs));
       try {
         await withDeadline(config.worker.storeTimeoutMs, (signal) => store.lookup(PROBE_USER, signal));
       } finally {
@@ -94,7 +95,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
     } catch (e) {
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
-      rows.push(fail(label, (e as Error).message, def.type === 'zarafa' ? 'check the database host, user, password and grants (GRANT SELECT ON kopano.* ...)' : def.type === 'file' ? 'check the users file path and its format' : 'check the directory URI, bind DN and password'));
+      rows.push(fail(label, (e as Error).message, def.doctorHint));
     }
   }
   return rows;
@@ -120,7 +121,7 @@ function checkLine(f: PamFile, line: PamLine, config: Config | null): Row[] {
   const edit = `edit ${f.path} line ${line.lineNo}`;
   for (const u of o.unknown) rows.push(warn(where, `unknown argument "${u}" (ignored)`, `${edit}: remove "${u}"; see pam_mapi(8)`));
   for (const i of o.invalid) rows.push(warn(where, `invalid value "${i}" (ignored)`, edit));
-  for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${'imap pop3 mobile outlook webapp'}`));
+  for (const x of o.fatal) rows.push(fail(where, `every login through this line fails: ${x}`, `${edit}: features are ${KNOWN_FEATURES.join(' ')}`));
   if (config !== null && !config.stores.has(o.store)) {
     rows.push(o.store === ''
       ? fail(where, `no store=, and ${config.file} has no [store] section: every login through this line fails`, `${edit}: add store=NAME, or add a [store] section`)

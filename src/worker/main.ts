@@ -5,12 +5,12 @@
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
 import net from 'net';
-import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { Logger, StderrLogger } from '../log/logger';
 import { reportPamDrift } from '../doctor/pamd-watch';
 import { SystemRoot } from '../doctor/root';
 import { storeContext } from '../stores/context';
-import { openStore } from '../stores/registry';
+import { Config, loadConfig } from '../stores/registry';
 import { Store } from '../stores/store';
 import { PolicyContext } from './policy';
 import { listen } from './server';
@@ -57,7 +57,7 @@ class Generation {
   static open(config: Config, logger: Logger): Generation {
     const stores = new Map<string, Store>();
     try {
-      for (const [name, def] of config.stores) stores.set(name, openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs)));
+      for (const [name, def] of config.stores) stores.set(name, def.open(storeContext(logger, name, config.worker.storeTimeoutMs)));
     } catch (e) {
       for (const s of stores.values()) void s.close();
       throw e;
