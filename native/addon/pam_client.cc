@@ -4,6 +4,8 @@
 //   runTransaction(options) -> Promise<result>   one libpam transaction on a libuv worker thread
 //   codes                   -> { PAM_SUCCESS: 0, ... }  as compiled from <security/_pam_types.h>
 //   peerCredentials(fd)     -> { pid, uid, gid }   getsockopt(SO_PEERCRED), synchronous
+//   checkModule(path)       -> { loaded, error? , missing? }   dlopen a PAM module as libpam
+//                              would and list the pam_sm_* entry points it lacks (the doctor)
 //
 // The conversation is scripted: all answers are handed over up front, because the conversation
 // function runs on the worker thread, deep inside libpam, while the JS thread may be busy; it

@@ -8,9 +8,11 @@ import { resolveId } from './accounts';
 import { ConfigError } from './errors';
 import { checkTrustedFile } from './permissions';
 import { RawSection, SectionReader } from './section';
+import { MODULE_TRANSPORT } from '../protocol/constants';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
-export const DEFAULT_SOCKET = '/run/pam_mapi/worker.sock';
+/** The module's default worker= (the shim has the same from constants.json). */
+export const DEFAULT_SOCKET: string = MODULE_TRANSPORT.defaultSocket;
 
 export interface WorkerSettings {
   socket: string;

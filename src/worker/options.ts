@@ -1,3 +1,4 @@
+import { MODULE_TRANSPORT } from '../protocol/constants';
 import { KNOWN_FEATURES } from '../stores/features';
 
 // The module arguments of a /etc/pam.d line, as the original pam_mapi documented them plus
@@ -65,7 +66,7 @@ export function parseModuleOptions(args: readonly string[]): ModuleOptions {
         if (value === null || value === '') o.invalid.push(arg);
         break;
       case 'timeout':
-        if (value === null || !/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 3600) o.invalid.push(arg);
+        if (value === null || !/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > MODULE_TRANSPORT.maxTimeoutSeconds) o.invalid.push(arg);
         break;
       default:
         o.unknown.push(arg);

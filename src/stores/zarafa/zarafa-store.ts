@@ -88,11 +88,6 @@ export class ZarafaStore implements Store {
     await Promise.allSettled(this.hosts.hosts.map((h) => h.pool.end()));
   }
 
-  /** Checks each database host once (for `pam-mapi doctor` and start-up logs). */
-  async ping(signal: AbortSignal): Promise<void> {
-    await this.query('SELECT 1', [], signal);
-  }
-
   private async find(login: string, signal: AbortSignal): Promise<KopanoUser | undefined> {
     const hint = this.index?.hint(login) ?? { kind: 'none' };
     if (hint.kind === 'unknown') return undefined;
