@@ -33,8 +33,7 @@ function keysRead(type: string): string[] {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts')) {
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/\br\.(?:optional|required|string|list|choice|integer|seconds|octal|has)(?:<[^>]*>)?\('([a-z_]+)'/g)) keys.add(m[1]);
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/\bflag\(r, '([a-z_]+)'/g)) keys.add(m[1]);
+        for (const m of fs.readFileSync(p, 'utf8').matchAll(/\br\.(?:optional|required|string|list|choice|boolean|integer|seconds|octal|has)(?:<[^>]*>)?\('([a-z_]+)'/g)) keys.add(m[1]);
       }
     }
   };

@@ -84,7 +84,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     disabledFeatures: r.list('disabled_features', cfgDisabled !== undefined ? cfgDisabled.split(/\s+/).filter((s) => s !== '') : KOPANO_DEFAULT_DISABLED),
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
-    loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
+    loginIndex: r.boolean('login_index', true),
     unknownLoginCacheMs: r.integer('unknown_login_cache', 10, 0, 3600) * 1000,
   };
 }
