@@ -104,3 +104,9 @@ require(${JSON.stringify(main)});`;
   expect(loaded.some((f) => f.endsWith(path.join('cli', 'check.js')))).toBe(true);
   expect(loaded.filter((f) => /node_modules\/(mysql2|ldapts)\/|\/src\/stores\//.test(f))).toEqual([]);
 });
+
+test('config loading imports no store: src/config names no module of src/stores', () => {
+  const dir = path.resolve(__dirname, '../../../src/config');
+  const offenders = fs.readdirSync(dir).filter((f) => /from '\.\.\/stores\//.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+  expect(offenders).toEqual([]);
+});
