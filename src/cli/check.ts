@@ -7,7 +7,7 @@ import os from 'os';
 import path from 'path';
 import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, readConfig } from '../config/load';
 import { runPamTransaction } from '../pam/client';
-import { findModule } from './module-path';
+import { findModule } from '../system/module-path';
 import { readSecret } from './read-secret';
 
 interface CheckArgs {

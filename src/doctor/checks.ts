@@ -2,7 +2,7 @@
 // command or edit that fixes it.
 import fs from 'fs';
 import path from 'path';
-import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
+import { SYSTEM_MODULE_DIRS } from '../system/module-path';
 import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { checkModule } from '../pam/client';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
@@ -12,9 +12,9 @@ import { Config, loadConfig } from '../stores/registry';
 import { withDeadline } from '../worker/deadline';
 import { parseModuleOptions } from '../worker/options';
 import { Logger } from '../log/logger';
-import { loadBaseline, sha256 } from './baseline';
-import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
-import { SystemRoot } from './root';
+import { loadBaseline, sha256 } from '../system/baseline';
+import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from '../system/pamd';
+import { SystemRoot } from '../system/root';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 

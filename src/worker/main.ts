@@ -6,8 +6,8 @@
 // SIGTERM and SIGINT stop it.
 import net from 'net';
 import { Logger, StderrLogger } from '../log/logger';
-import { reportPamDrift } from '../doctor/pamd-watch';
-import { SystemRoot } from '../doctor/root';
+import { reportPamDrift } from '../system/pamd-watch';
+import { SystemRoot } from '../system/root';
 import { storeContext } from '../stores/context';
 import { Config, loadConfig } from '../stores/registry';
 import { Store } from '../stores/store';
