@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Generates the C header of the wire protocol from src/protocol/constants.json,
-// so the shim and the worker read their numbers from one file and cannot drift.
+// Generates the C header of the wire protocol (and of the module's transport defaults) from
+// src/protocol/constants.json, so the shim and the worker read their numbers from one file.
 // Usage: gen-protocol-header.js constants.json out.h
 'use strict';
 const fs = require('fs');
@@ -38,6 +38,11 @@ for (const [group, prefix] of Object.entries(groups)) {
     lines.push(`#define ${prefix}${name} ${value}u`);
   }
 }
+// The transport arguments the shim reads: plain int and string constants, as the shim had them.
+lines.push('',
+  `#define PMP_DEFAULT_SOCKET ${JSON.stringify(spec.module.defaultSocket)}`,
+  `#define PMP_DEFAULT_TIMEOUT_S ${spec.module.defaultTimeoutSeconds}`,
+  `#define PMP_MAX_TIMEOUT_S ${spec.module.maxTimeoutSeconds}`);
 lines.push('', '#endif', '');
 fs.mkdirSync(path.dirname(output), { recursive: true });
 fs.writeFileSync(output, lines.join('\n'));

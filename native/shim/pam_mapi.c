@@ -24,9 +24,10 @@
 #include "frame.h"
 
 #define PMP_EXPORT __attribute__((visibility("default")))
-#define DEFAULT_WORKER_SOCKET "/run/pam_mapi/worker.sock"
-#define DEFAULT_TIMEOUT_S 10
-#define MAX_TIMEOUT_S 3600
+/* From src/protocol/constants.json, which the worker reads too. */
+#define DEFAULT_WORKER_SOCKET PMP_DEFAULT_SOCKET
+#define DEFAULT_TIMEOUT_S PMP_DEFAULT_TIMEOUT_S
+#define MAX_TIMEOUT_S PMP_MAX_TIMEOUT_S
 /* The worker leads the dialogue; a correct one needs at most three steps (token, prompt, result). */
 #define MAX_EXCHANGES 8
 #define KEPT_DATA "pam_mapi_kept_connection"

@@ -4,7 +4,7 @@
 import fs from 'fs';
 import path from 'path';
 import { DEFAULT_SOCKET } from '../config/load';
-import { isPamMapi } from '../doctor/pamd';
+import { isPamMapi } from '../system/pamd';
 
 /** A libpam config directory with no `other` makes libpam log "no default config other" at
  * authpriv.err on every pam_start; an empty one runs the same (no modules) without the noise. */

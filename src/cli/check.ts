@@ -7,11 +7,11 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
+import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, readConfig } from '../config/load';
 import { runPamTransaction } from '../pam/client';
 import { resolveId } from '../config/accounts';
 import { copyStack, RelayFor, writeOneOffStack } from './check-stack';
-import { findModule } from './module-path';
+import { findModule } from '../system/module-path';
 import { Heard, ReasonRelay } from './reason-relay';
 import { readSecret } from './read-secret';
 
@@ -53,7 +53,9 @@ export function parseCheckArgs(args: string[]): CheckArgs | string {
 function workerSocket(args: CheckArgs): string {
   if (args.worker) return args.worker;
   try {
-    return loadConfig(args.config, { optional: true }).worker.socket;
+    // Only [worker] is read: no store is opened here, so no secret key is read either (the
+    // worker and the doctor refuse a config that exposes one).
+    return readConfig(args.config, { optional: true, secretKeys: [] }).worker.socket;
   } catch (e) {
     process.stderr.write(`pam-mapi check: ${(e as Error).message}; trying the default socket ${DEFAULT_SOCKET}\n`);
     return DEFAULT_SOCKET;

@@ -1,10 +1,10 @@
 // pam-mapi doctor [--json] [--root DIR] [--config FILE] [--worker SOCKET]
 // pam-mapi doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE   [--root DIR]
 import { DEFAULT_CONFIG_PATH } from '../config/load';
-import { forgetService, restoreService, saveBaseline } from '../doctor/baseline';
+import { forgetService, restoreService, saveBaseline } from '../system/baseline';
 import { checkConfig, checkModuleInstalled, checkPamFiles, checkStanzaWorkers, checkStores, checkWorker, Row } from '../doctor/checks';
 import { exitCode, json, table } from '../doctor/report';
-import { SystemRoot } from '../doctor/root';
+import { SystemRoot } from '../system/root';
 
 const USAGE = 'usage: pam-mapi doctor [--json] [--root DIR] [--config FILE] [--worker SOCKET]\n       pam-mapi doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE [--root DIR]\n';
 

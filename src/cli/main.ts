@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // pam-mapi: the administrator's tool. Commands: check, hash, doctor.
-import { checkCommand } from './check';
-import { doctorCommand } from './doctor';
-import { hashCommand } from './hash';
+// Each command is loaded when run: check and hash then load no store (no database or LDAP
+// library), which only the doctor opens.
 
 const USAGE = `usage: pam-mapi COMMAND ...
   check USER [--service FEATURE] [--store NAME] [--worker SOCKET] [--config FILE]
@@ -17,11 +16,11 @@ async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'check':
-      return checkCommand(rest);
+      return (await import('./check')).checkCommand(rest);
     case 'hash':
-      return hashCommand(rest);
+      return (await import('./hash')).hashCommand(rest);
     case 'doctor':
-      return doctorCommand(rest);
+      return (await import('./doctor')).doctorCommand(rest);
     case undefined:
     case '--help':
     case '-h':

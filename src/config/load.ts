@@ -1,22 +1,23 @@
-// Reads /etc/pam_mapi.conf (INI) into a validated Config. Every problem is a ConfigError that
-// names the file, the section and the key.
+// Reads /etc/pam_mapi.conf (INI): the [worker] section validated, the store sections returned
+// as they are for the store registry (src/stores/registry.ts) to read by their type. It knows
+// no store, so reading the socket path (pam-mapi check) loads no database or LDAP library.
+// Every problem is a ConfigError that names the file, the section and the key.
 import ini from 'ini';
 import { resolveId } from './accounts';
 import { ConfigError } from './errors';
 import { FileAccessError, iniHoldsSecret, readTrustedFile, secretKeyLines } from './permissions';
 import { RawSection, SectionReader } from './section';
-import { parseStoreSection, StoreDefinition } from '../stores/registry';
+import { MODULE_TRANSPORT } from '../protocol/constants';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
-export const DEFAULT_SOCKET = '/run/pam_mapi/worker.sock';
+/** The module's default worker= (the shim has the same from constants.json). */
+export const DEFAULT_SOCKET: string = MODULE_TRANSPORT.defaultSocket;
 /** Room for every concurrent login of a busy mail server (Dovecot's auth workers and
  * saslauthd's processes each hold one connection at a time), and few enough descriptors. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** Per peer uid: saslauthd and Dovecot's auth processes usually share uid 0, so this is their
  * room together; an idle or hostile allowed uid cannot take more. */
 export const DEFAULT_MAX_CONNECTIONS_PER_UID = 64;
-/** Keys whose values are secrets: their file must not be readable by others. */
-export const SECRET_KEYS: readonly string[] = ['password', 'bind_password'];
 
 export interface WorkerSettings {
   socket: string;
@@ -37,11 +38,27 @@ export interface WorkerSettings {
   accountReuseMs: number;
 }
 
-export interface Config {
+/** A [store] or [store.NAME] section, not read yet. */
+export interface StoreSection {
+  /** The section's header without brackets: "store" or "store.NAME". */
+  header: string;
+  values: RawSection;
+}
+
+export interface ConfigFile {
   file: string;
   worker: WorkerSettings;
-  /** By name; the default store `[store]` is named "". */
-  stores: Map<string, StoreDefinition>;
+  /** By store name; the default store `[store]` is named "". With no store section at all, the
+   * default store is an empty section (the embedded default). */
+  storeSections: Map<string, StoreSection>;
+}
+
+export interface ReadOptions {
+  /** A missing file at this path means the embedded defaults. */
+  optional?: boolean;
+  /** The keys that hold secrets in any store section (the registry gathers them from the store
+   * descriptors): a file setting one must be private. */
+  secretKeys: readonly string[];
 }
 
 type IniValue = string | boolean | IniObject;
@@ -49,22 +66,22 @@ interface IniObject {
   [key: string]: IniValue;
 }
 
-/** Loads the config; a missing file at the default path means the embedded defaults. */
-export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?: boolean } = {}): Config {
+/** Reads the config file; a missing file means the embedded defaults when opts.optional. */
+export function readConfig(file: string, opts: ReadOptions): ConfigFile {
   let text: string;
   try {
     // Checked before parsing: an unsafe file is the problem whatever else it says.
-    text = readTrustedFile(file, { what: 'config file', holdsSecret: (t) => iniHoldsSecret(t, SECRET_KEYS) });
+    text = readTrustedFile(file, { what: 'config file', holdsSecret: (t) => iniHoldsSecret(t, opts.secretKeys) });
   } catch (e) {
-    if (e instanceof FileAccessError && e.code === 'ENOENT' && opts.optional) return parseConfig('', file);
+    if (e instanceof FileAccessError && e.code === 'ENOENT' && opts.optional) return parseConfigText('', file, opts.secretKeys);
     if (e instanceof FileAccessError) throw new ConfigError(`cannot read ${file}: ${e.errno.message}`);
     throw e;
   }
-  return parseConfig(text, file);
+  return parseConfigText(text, file, opts.secretKeys);
 }
 
-export function parseConfig(text: string, file: string): Config {
-  refuseAmbiguousSecrets(text, file);
+export function parseConfigText(text: string, file: string, secretKeys: readonly string[]): ConfigFile {
+  refuseAmbiguousSecrets(text, file, secretKeys);
   const tree = ini.parse(text) as IniObject;
   const sections = new Map<string, RawSection>();
   for (const [name, value] of Object.entries(tree)) {
@@ -77,21 +94,19 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
-  const stores = new Map<string, StoreDefinition>();
+  const storeSections = new Map<string, StoreSection>();
   const defaultSection = sections.get('store');
   const named = [...sections.keys()].filter((n) => n.startsWith('store.'));
-  // The embedded default (a file store) only when the config names no store at all; with only
-  // [store.NAME] sections, a stanza without store= has no store and fails closed.
-  if (defaultSection !== undefined || named.length === 0) {
-    stores.set('', parseStoreSection(new SectionReader(file, 'store', defaultSection ?? {}), ''));
-  }
+  // The embedded default only when the config names no store at all; with only [store.NAME]
+  // sections, a stanza without store= has no store and fails closed.
+  if (defaultSection !== undefined || named.length === 0) storeSections.set('', { header: 'store', values: defaultSection ?? {} });
   for (const [name, values] of sections) {
     if (!name.startsWith('store.')) continue;
     const storeName = name.slice('store.'.length);
     if (storeName === 'default') throw new ConfigError(`${file}: [${name}]: "default" names the [store] section; give this store another name`);
-    stores.set(storeName, parseStoreSection(new SectionReader(file, name, values), storeName));
+    storeSections.set(storeName, { header: name, values });
   }
-  return { file, worker, stores };
+  return { file, worker, storeSections };
 }
 
 /** ini nests `[store.local]` under `store`; this turns it back into one section per header. */
@@ -129,8 +144,8 @@ function parseWorker(r: SectionReader): WorkerSettings {
 
 /** ini cuts a value at an unquoted `;` or `#`: a password containing one would be silently
  * shortened, so such a value must be quoted. */
-function refuseAmbiguousSecrets(text: string, file: string): void {
-  for (const { lineNo, key, value } of secretKeyLines(text, SECRET_KEYS)) {
+function refuseAmbiguousSecrets(text: string, file: string, secretKeys: readonly string[]): void {
+  for (const { lineNo, key, value } of secretKeyLines(text, secretKeys)) {
     if (/^["']/.test(value)) continue;
     // ini ends a value at the first unescaped ; or #, with or without a space before it.
     if (/^[;#]\S/.test(value) || /[^\s\\][;#]/.test(value)) {

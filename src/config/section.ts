@@ -4,6 +4,9 @@ import { ConfigError } from './errors';
 
 export type RawSection = Record<string, string>;
 
+const YES = ['yes', 'true', 'on', '1'];
+const NO = ['no', 'false', 'off', '0'];
+
 export class SectionReader {
   private readonly unread: Set<string>;
 
@@ -70,6 +73,17 @@ export class SectionReader {
     const v = this.optional(key);
     if (v === undefined) return this.values[key] !== undefined ? [] : [...fallback];
     return v.split(/[\s,]+/).filter((s) => s !== '');
+  }
+
+  /** The one way every section reads a yes/no key: yes, true, on or 1; no, false, off or 0;
+   * in any case. */
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.optional(key);
+    if (v === undefined) return fallback;
+    const w = v.toLowerCase();
+    if (YES.includes(w)) return true;
+    if (NO.includes(w)) return false;
+    return this.fail(key, `"${v}" is not yes or no (also accepted: ${[...YES, ...NO].filter((x) => x !== 'yes' && x !== 'no').join(', ')})`);
   }
 
   choice<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {

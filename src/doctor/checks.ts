@@ -2,22 +2,22 @@
 // command or edit that fixes it.
 import fs from 'fs';
 import path from 'path';
-import { SYSTEM_MODULE_DIRS } from '../cli/module-path';
-import { Config, DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, loadConfig } from '../config/load';
+import { SYSTEM_MODULE_DIRS } from '../system/module-path';
+import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET } from '../config/load';
 import { checkModule } from '../pam/client';
 import { resolveId } from '../config/accounts';
 import { WORKER_USER } from '../protocol/constants';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
-import { openStore } from '../stores/registry';
+import { KNOWN_FEATURES } from '../stores/features';
+import { Config, loadConfig } from '../stores/registry';
 import { withDeadline } from '../worker/deadline';
 import { KNOWN_ARGUMENTS, parseModuleOptions } from '../worker/options';
-import { KNOWN_FEATURES } from '../stores/features';
 import { ConfigError } from '../config/errors';
 import { Logger } from '../log/logger';
-import { loadBaseline, recordedAt, sha256 } from './baseline';
-import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from './pamd';
-import { SystemRoot } from './root';
+import { loadBaseline, recordedAt, sha256 } from '../system/baseline';
+import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from '../system/pamd';
+import { SystemRoot } from '../system/root';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
@@ -90,7 +90,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
     const label = `store ${name || 'default'} (${def.type})`;
     const started = process.hrtime.bigint();
     try {
-      const store = openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs));
+      const store = def.open(storeContext(logger, name, config.worker.storeTimeoutMs));
       try {
         await withDeadline(config.worker.storeTimeoutMs, (signal) => store.lookup(PROBE_USER, signal));
       } finally {
@@ -100,7 +100,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
     } catch (e) {
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
-      rows.push(fail(label, (e as Error).message, def.type === 'zarafa' ? 'check the database host, user, password and grants (GRANT SELECT ON kopano.* ...)' : def.type === 'file' ? 'check the users file path and its format' : 'check the directory URI, bind DN and password'));
+      rows.push(fail(label, (e as Error).message, def.doctorHint));
     }
   }
   return rows;

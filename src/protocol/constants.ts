@@ -16,6 +16,8 @@ export const ConvStatus = spec.convStatus;
 export const Style = spec.styles;
 export const LogLevel = spec.logLevels;
 export const ErrorCode = spec.errors;
+/** The module's transport arguments (worker=, timeout=): defaults and bounds the shim uses too. */
+export const MODULE_TRANSPORT = spec.module;
 
 export type ResultName = keyof typeof spec.results;
 export type LogLevelName = keyof typeof spec.logLevels;

@@ -18,7 +18,7 @@ export function isLoopbackHost(host: string): boolean {
   return net.isIPv4(v4) && v4.startsWith('127.');
 }
 
-/** allow_cleartext = yes | no (default no). */
+/** allow_cleartext, a yes/no like every other (default no). */
 export function allowCleartext(r: SectionReader): boolean {
-  return r.choice(ALLOW_CLEARTEXT, 'no', ['yes', 'no']) === 'yes';
+  return r.boolean(ALLOW_CLEARTEXT, false);
 }

@@ -1,45 +1,57 @@
-// Which store types exist, how their config sections are read, and how they are opened.
+// The store types, one descriptor each (descriptor.ts), and the config read with them: each
+// [store] section by the descriptor its `type =` names, the config file's permissions by the
+// secret keys the descriptors declare. A new store type is one line in STORE_TYPES.
+import { ConfigFile, readConfig, parseConfigText, DEFAULT_CONFIG_PATH } from '../config/load';
 import { SectionReader } from '../config/section';
-import { FileStore, FileStoreSettings, parseFileStoreSettings } from './file-store';
-import { Store } from './store';
 import { StoreContext } from './context';
-import { LdapStore } from './ldap/ldap-store';
-import { LdapSettings, parseLdapSettings } from './ldap/settings';
-import { parseZarafaSettings, ZarafaSettings } from './zarafa/settings';
-import { ZarafaStore } from './zarafa/zarafa-store';
+import { StoreDescriptor } from './descriptor';
+import { fileStore } from './file';
+import { ldapStore } from './ldap';
+import { Store } from './store';
+import { zarafaStore } from './zarafa';
 
-export type StoreDefinition =
-  | { name: string; type: 'file'; settings: FileStoreSettings }
-  | { name: string; type: 'zarafa'; settings: ZarafaSettings }
-  | { name: string; type: 'ldap'; settings: LdapSettings };
+/** The first is the type of a section without `type =`. */
+export const STORE_TYPES: ReadonlyArray<StoreDescriptor<unknown>> = [fileStore, zarafaStore, ldapStore];
 
-const TYPES = ['file', 'zarafa', 'ldap'] as const;
-
-export function parseStoreSection(r: SectionReader, name: string): StoreDefinition {
-  const type = r.choice('type', 'file', TYPES);
-  let def: StoreDefinition;
-  switch (type) {
-    case 'file':
-      def = { name, type, settings: parseFileStoreSettings(r) };
-      break;
-    case 'zarafa':
-      def = { name, type, settings: parseZarafaSettings(r) };
-      break;
-    case 'ldap':
-      def = { name, type, settings: parseLdapSettings(r) };
-      break;
-  }
-  r.finish();
-  return def;
+/** One store section, read by its descriptor. */
+export interface StoreDefinition {
+  name: string;
+  type: string;
+  settings: unknown;
+  /** The doctor's fix when this store fails. */
+  doctorHint: string;
+  open(ctx: StoreContext): Store;
 }
 
-export function openStore(def: StoreDefinition, ctx: StoreContext): Store {
-  switch (def.type) {
-    case 'file':
-      return new FileStore(def.settings, (message) => ctx.log('error', 'store.reload_failed', { message }));
-    case 'zarafa':
-      return new ZarafaStore(def.settings, ctx);
-    case 'ldap':
-      return new LdapStore(def.settings, ctx);
+export interface Config extends Omit<ConfigFile, 'storeSections'> {
+  /** By name; the default store `[store]` is named "". */
+  stores: Map<string, StoreDefinition>;
+}
+
+/** Every key that is a secret in some store type: a secret is protected whatever section it is
+ * in, so a mistyped `type =` cannot leave a password world-readable. */
+export function secretKeysOf(types: ReadonlyArray<StoreDescriptor<unknown>>): string[] {
+  return [...new Set(types.flatMap((t) => t.secretKeys))];
+}
+
+/** Loads the config; a missing file means the embedded defaults when opts.optional. */
+export function loadConfig(file: string = DEFAULT_CONFIG_PATH, opts: { optional?: boolean } = {}, types = STORE_TYPES): Config {
+  return readStores(readConfig(file, { ...opts, secretKeys: secretKeysOf(types) }), types);
+}
+
+export function parseConfig(text: string, file: string, types = STORE_TYPES): Config {
+  return readStores(parseConfigText(text, file, secretKeysOf(types)), types);
+}
+
+function readStores(cf: ConfigFile, types: ReadonlyArray<StoreDescriptor<unknown>>): Config {
+  const stores = new Map<string, StoreDefinition>();
+  for (const [name, section] of cf.storeSections) {
+    const r = new SectionReader(cf.file, section.header, section.values);
+    const typeName = r.choice('type', types[0].type, types.map((t) => t.type));
+    const descriptor = types.find((t) => t.type === typeName) as StoreDescriptor<unknown>;
+    const settings = descriptor.readSettings(r);
+    r.finish();
+    stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, open: (ctx) => descriptor.open(settings, ctx) });
   }
+  return { file: cf.file, worker: cf.worker, stores };
 }

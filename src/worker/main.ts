@@ -1,17 +1,17 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // pam-mapi-worker: serves the PAM module's requests. Usage:
-//   pam-mapi-worker [--config /etc/pam_mapi.conf] [--socket PATH] [--debug]
+//   pam-mapi-worker [--config /etc/pam_mapi.conf] [--worker PATH] [--debug]   (args.ts)
 // The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
 import net from 'net';
-import { Config, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
 import { Logger, StderrLogger } from '../log/logger';
-import { reportPamDrift } from '../doctor/pamd-watch';
-import { SystemRoot } from '../doctor/root';
+import { reportPamDrift } from '../system/pamd-watch';
+import { SystemRoot } from '../system/root';
 import { storeContext } from '../stores/context';
-import { openStore } from '../stores/registry';
+import { Config, loadConfig } from '../stores/registry';
 import { Store } from '../stores/store';
+import { parseWorkerArgs, WORKER_USAGE, WorkerArgs } from './args';
 import { PolicyContext } from './policy';
 import { listen } from './server';
 import { serveConnection } from './session';
@@ -19,35 +19,12 @@ import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
 
-interface Args {
-  config: string;
-  configGiven: boolean;
-  socket?: string;
-  debug: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { config: DEFAULT_CONFIG_PATH, configGiven: false, debug: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--config') { args.config = value(); args.configGiven = true; }
-    else if (a === '--socket') args.socket = value();
-    else if (a === '--debug') args.debug = true;
-    else if (a === '--help' || a === '-h') usage();
-    else usage(`unknown argument ${a}`);
-  }
-  return args;
-}
-
-function usage(problem?: string): never {
-  if (problem) process.stderr.write(`pam-mapi-worker: ${problem}\n`);
-  process.stderr.write('usage: pam-mapi-worker [--config FILE] [--socket PATH] [--debug]\n');
-  process.exit(problem ? 2 : 0);
+function parseArgs(argv: string[]): WorkerArgs {
+  const parsed = parseWorkerArgs(argv);
+  if (parsed.kind === 'run') return parsed.args;
+  if (parsed.kind === 'usage') process.stderr.write(`pam-mapi-worker: ${parsed.problem}\n`);
+  process.stderr.write(WORKER_USAGE);
+  process.exit(parsed.kind === 'usage' ? 2 : 0);
 }
 
 class Generation {
@@ -59,7 +36,7 @@ class Generation {
   static open(config: Config, logger: Logger): Generation {
     const stores = new Map<string, Store>();
     try {
-      for (const [name, def] of config.stores) stores.set(name, openStore(def, storeContext(logger, name, config.worker.storeTimeoutMs)));
+      for (const [name, def] of config.stores) stores.set(name, def.open(storeContext(logger, name, config.worker.storeTimeoutMs)));
     } catch (e) {
       for (const s of stores.values()) void s.close();
       throw e;

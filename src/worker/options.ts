@@ -1,4 +1,5 @@
 import { closest, didYouMean } from '../config/suggest';
+import { MODULE_TRANSPORT } from '../protocol/constants';
 import { KNOWN_FEATURES } from '../stores/features';
 
 // The module arguments of a /etc/pam.d line, as the original pam_mapi documented them plus
@@ -92,7 +93,7 @@ export function parseModuleOptions(args: readonly string[]): ModuleOptions {
         if (value === null || value === '') o.invalid.push(arg);
         break;
       case 'timeout':
-        if (value === null || !/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 3600) o.invalid.push(arg);
+        if (value === null || !/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > MODULE_TRANSPORT.maxTimeoutSeconds) o.invalid.push(arg);
         break;
       default: {
         const guess = closestArgument(name);

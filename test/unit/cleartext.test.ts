@@ -7,7 +7,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/stores/registry';
 import { isLoopbackHost } from '../../src/stores/cleartext';
 
 const F = '/etc/pam_mapi.conf';
@@ -61,7 +61,7 @@ describe('zarafa store', () => {
   });
 
   test('allow_cleartext takes yes or no', () => {
-    expect(() => parseConfig(zarafa('host = db1.example.org\nallow_cleartext = maybe'), F)).toThrow(/allow_cleartext: "maybe" is not one of yes, no/);
+    expect(() => parseConfig(zarafa('host = db1.example.org\nallow_cleartext = maybe'), F)).toThrow(/allow_cleartext: "maybe" is not yes or no/);
   });
 });
 

@@ -3,7 +3,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { loadConfig, parseConfig } from '../../src/config/load';
+import { loadConfig, parseConfig } from '../../src/stores/registry';
 
 const F = '/etc/pam_mapi.conf';
 

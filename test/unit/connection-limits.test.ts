@@ -1,7 +1,7 @@
 // The connection caps: per uid and overall, given back on close, lowered under the file limit,
 // and one log line however many are turned away.
 import { Fields, Level, Logger } from '../../src/log/logger';
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/stores/registry';
 import { ConnectionLimits, effectiveCaps, openFileLimit, RESERVED_FILES } from '../../src/worker/connection-limits';
 import { FrameReader } from '../../src/protocol/frame';
 import { FrameBuilder } from '../../src/protocol/frame';

@@ -1,7 +1,7 @@
 // Which attribute holds the login, for the ldap store's "one user, one spelling" check: taken
 // from the filter's equality items that hold %u, or from login_attribute when the filter cannot
 // tell (the check itself runs against a real slapd in test/integration/ldap-spelling.test.ts).
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/stores/registry';
 import { entryHasLogin, rulesFromFilter } from '../../src/stores/ldap/login-attribute';
 
 const F = '/etc/pam_mapi.conf';

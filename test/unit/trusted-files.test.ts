@@ -5,9 +5,9 @@ import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { loadConfig, parseConfig } from '../../src/config/load';
+import { loadConfig, parseConfig } from '../../src/stores/registry';
 import { checkConfig } from '../../src/doctor/checks';
-import { SystemRoot } from '../../src/doctor/root';
+import { SystemRoot } from '../../src/system/root';
 
 /** Ids no account has: "another user" and the groups of a worker that is not root. */
 const STRANGER = 64123;

@@ -1,6 +1,6 @@
 // A users-file line's feature lists are checked like the config's: a misspelled disabled
 // feature would leave that feature on for the user.
-import { parseUsersFile } from '../../src/stores/file-store';
+import { parseUsersFile } from '../../src/stores/file/file-store';
 
 const HASH = '1a2b3c4d' + '0'.repeat(32);
 

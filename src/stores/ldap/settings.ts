@@ -50,13 +50,6 @@ export const DEFAULT_FILTER = '(&(objectClass=kopano-user)(uid=%u))';
 /** Where Debian and RHEL keep the system's CA bundle, which libldap also trusts by default. */
 const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
 const ATTRIBUTE = /^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)$/;
-const YES = ['yes', 'true', 'on', '1'];
-const BOOLEAN = [...YES, 'no', 'false', 'off', '0'];
-
-function flag(r: SectionReader, key: string, fallback: boolean): boolean {
-  return YES.includes(r.choice(key, fallback ? 'yes' : 'no', BOOLEAN).toLowerCase());
-}
-
 function parseServer(r: SectionReader, spec: string): LdapServer {
   const m = /^(ldaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^:/[\]]*)(?::([0-9]{1,5}))?\/?$/i.exec(spec);
   if (m === null) {
@@ -142,14 +135,14 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const uris = r.list('uri', []);
   if (uris.length === 0) r.fail('uri', 'is required (for example ldaps://ldap.example.org)');
   const servers = uris.map((u) => parseServer(r, u));
-  const startTls = flag(r, 'starttls', false);
+  const startTls = r.boolean('starttls', false);
   if (startTls && servers.some((s) => s.secure)) r.fail('starttls', 'StartTLS is for ldap:// URIs; ldaps:// is TLS already');
   // Users' passwords (the bind, or the userPassword read) would cross the network unencrypted.
   const plain = servers.find((s) => !s.secure && !isLoopbackHost(s.host));
   if (!allowCleartext(r) && !startTls && plain !== undefined) {
     r.fail('uri', `${plain.url} would carry users' passwords over the network unencrypted: use ldaps://, or set starttls = yes, or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
   }
-  const tlsVerify = flag(r, 'tls_verify', true);
+  const tlsVerify = r.boolean('tls_verify', true);
   const caFile = parseCaFile(r, startTls || servers.some((s) => s.secure));
   const bindDn = r.optional('bind_dn') ?? null;
   const bindPassword = parseBindPassword(r, bindDn);

@@ -98,7 +98,7 @@ export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
     disabledFeatures: featureList(r, 'disabled_features', cfgDisabled ?? KOPANO_DEFAULT_DISABLED),
     poolSize: r.integer('pool_size', 4, 1, 256),
     sslCa,
-    loginIndex: r.choice('login_index', 'yes', ['yes', 'no']) === 'yes',
+    loginIndex: r.boolean('login_index', true),
     loginIndexRefreshMs: r.integer('login_index_refresh', 60, 1, 3600) * 1000,
     unknownLoginCacheMs: r.integer('unknown_login_cache', 10, 0, 3600) * 1000,
   };

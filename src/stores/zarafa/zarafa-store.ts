@@ -95,11 +95,6 @@ export class ZarafaStore implements Store {
     await Promise.allSettled(this.hosts.hosts.map((h) => h.pool.end()));
   }
 
-  /** Checks each database host once (for `pam-mapi doctor` and start-up logs). */
-  async ping(signal: AbortSignal): Promise<void> {
-    await this.query('SELECT 1', [], signal);
-  }
-
   private async find(login: string, signal: AbortSignal): Promise<KopanoUser | undefined> {
     const index = this.index;
     if (index === null) return this.byKopanoQuery(login, signal);

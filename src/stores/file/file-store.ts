@@ -4,13 +4,13 @@
 // case-insensitively, as Kopano's own. The file is re-read when it changes, checked at most
 // once a second, so an edit takes effect without a restart and a request costs no file read.
 // The store never answers from older contents than the file's: see reload().
-import { SectionReader } from '../config/section';
-import { ConfigError } from '../config/errors';
-import { FileIdentity, openTrustedFile, sameFile, workerIdentity } from '../config/permissions';
-import { featureList, KNOWN_FEATURES, KOPANO_DEFAULT_DISABLED, unknownFeatures } from './features';
-import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from './store';
-import { isZarafaHash, verifyZarafaHash } from './zarafa-hash';
-import { foldLogin } from './login';
+import { SectionReader } from '../../config/section';
+import { ConfigError } from '../../config/errors';
+import { FileIdentity, openTrustedFile, sameFile, workerIdentity } from '../../config/permissions';
+import { featureList, KNOWN_FEATURES, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
+import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
+import { isZarafaHash, verifyZarafaHash } from '../zarafa-hash';
+import { foldLogin } from '../login';
 
 export const DEFAULT_USERS_FILE = '/etc/pam_mapi/users';
 const RECHECK_MS = 1000;
