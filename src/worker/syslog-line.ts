@@ -36,7 +36,9 @@ export function escapeLogValue(value: Buffer | string, keepSpaces: boolean): str
 
 /** How many bytes each value of the failure line may take once escaped. rhost has room for any
  * real address or host name many times over; together with the fixed text they stay within
- * the LOG text limit, so the worker's clip of a whole LOG entry never touches this line. */
+ * the LOG text limit, so the worker's clip of a whole LOG entry never touches this line. The
+ * values before rhost add at most 384 bytes, so even a relay that keeps only RFC 3164's 1,024
+ * bytes of a syslog message keeps a real rhost whole. */
 export const FIELD_BOUNDS = { logname: 64, tty: 64, ruser: 256, rhost: 1024, user: 512 } as const;
 
 /** Ends a value that was clipped. It cannot occur in an escaped value (a backslash there is
