@@ -5,7 +5,7 @@
 // directory. Every attempt must yield the true client address or none, never a forged one and
 // never a moved or shortened one. saslauthd gives PAM no client address, so for SMTP the
 // protection is Postfix's own line through fail2ban's postfix-sasl filter, tested here too.
-import { execFile, execFileSync } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import crypto from 'crypto';
 import fs from 'fs';
 import net from 'net';
@@ -48,11 +48,24 @@ let saslauthd: Saslauthd;
 let postfix: PrivatePostfix;
 let dovecot: PrivateDovecot;
 let f2b: string;
+let server: ChildProcess | undefined;
 
-/** The addresses fail2ban-regex finds in these log lines, one per matched line. */
+const authLog = (): string => path.join(box.dir, 'auth.log');
+const sock = (): string => path.join(box.dir, 'fail2ban.sock');
+const client = (...args: string[]): string => {
+  try {
+    return execFileSync('fail2ban-client', ['-s', sock(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+};
+
+/** The addresses fail2ban-regex finds in these log lines, one per matched line. The lines also
+ * go to the log the running pam-mapi jail reads. */
 function found(lines: string[], filter: string): string[] {
   const file = path.join(f2b, `lines-${crypto.randomBytes(4).toString('hex')}.log`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
+  if (filter === jailFilter('pam-mapi')) fs.appendFileSync(authLog(), lines.join('\n') + '\n');
   const out = execFileSync('fail2ban-regex', ['-c', f2b, '-o', '<ip>', file, filter], { encoding: 'utf8' }).trim();
   return out === '' ? [] : out.split('\n');
 }
@@ -121,16 +134,29 @@ beforeAll(async () => {
   // Dovecot's default auth_username_chars refuses most hostile names before PAM is asked; an
   // administrator may allow every character, and the jail must hold then too.
   dovecot = await PrivateDovecot.start(path.join(box.dir, 'dovecot'), await freePort(), svc, 'imap', 'auth_username_chars =\n');
-  // The jails' log files must exist for fail2ban to start them; the lines are checked below.
-  fs.writeFileSync(path.join(box.dir, 'auth.log'), '');
-  // Only what a test must change: where the logs are, and no jails of this machine's own.
+  // The jails' log files must exist for fail2ban to start them.
+  fs.writeFileSync(authLog(), '');
+  // Only what a test must change: where the logs are, no jails of this machine's own, a ban
+  // that writes to a file instead of the firewall, and loopback clients not exempt.
+  const banned = path.join(box.dir, 'banned');
   f2b = privateFail2banConfig([
-    '[DEFAULT]', 'backend = polling', '[sshd]', 'enabled = false',
-    '[pam-mapi]', `logpath = ${path.join(box.dir, 'auth.log')}`, '[postfix-sasl]', `logpath = ${path.join(postfix.dir, 'maillog')}`, '',
+    '[DEFAULT]', 'backend = polling', 'ignoreip =', 'ignoreself = false', '[sshd]', 'enabled = false',
+    '[pam-mapi]', `logpath = ${authLog()}`, `action = dummy[target=${banned}-pam-mapi]`,
+    '[postfix-sasl]', `logpath = ${path.join(postfix.dir, 'maillog')}`, `action = dummy[target=${banned}-postfix-sasl]`, '',
   ].join('\n'));
+  fs.writeFileSync(path.join(f2b, 'fail2ban.local'), `[Definition]\ndbfile = :memory:\nlogtarget = ${path.join(box.dir, 'fail2ban.log')}\n`);
+  // The real server, in the foreground of its own process group, with its own socket.
+  server = spawn('fail2ban-server', ['-f', '-x', '-s', sock(), '-p', path.join(box.dir, 'fail2ban.pid'), '-c', f2b], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !/pong/.test(client('ping')); i++) await new Promise((r) => setTimeout(r, 100));
 }, 120000);
 
 afterAll(async () => {
+  if (server !== undefined) {
+    client('stop');
+    const gone = new Promise((r) => server?.once('exit', r));
+    if (server.exitCode === null) await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
   await dovecot?.stop();
   await postfix?.stop();
   await saslauthd?.stop();
@@ -149,9 +175,9 @@ test('fail2ban loads the shipped jails: pam-mapi and postfix-sasl both start', (
 test('Dovecot IMAP: hostile and long logins yield the true client address, whole, every time', async () => {
   const names = [...HOSTILE, ...LONG];
   const mark = syslogMark();
-  for (const name of names) expect(await imapAuthenticate(name, 'wrong-password', IMAP_CLIENT)).toMatch(/^a1 NO /);
+  for (const name of names) expect(await imapAuthenticate(name, 'wrong-password', IMAP_CLIENT)).toMatch(/^a1 NO \[AUTHENTICATIONFAILED\]/);
   const lines = await failureLines(mark, names.length);
-  expect(lines).toHaveLength(names.length);
+  if (lines.length !== names.length) throw new Error(`${lines.length} of ${names.length} failure lines; Dovecot's log ends:\n${dovecot.log().slice(-4000)}`);
   expect(found(lines, jailFilter('pam-mapi'))).toEqual(names.map(() => IMAP_CLIENT));
   // The address is in every line, whole, once.
   for (const l of lines) expect(l.match(/ rhost=\S*/g)).toEqual([` rhost=${IMAP_CLIENT}`]);
@@ -181,3 +207,16 @@ test('Postfix SMTP AUTH through saslauthd: pam-mapi finds no address, postfix-sa
   expect(mail.filter((l) => /SASL PLAIN authentication failed/.test(l))).toHaveLength(HOSTILE.length);
   expect(found(mail, jailFilter('postfix-sasl'))).toEqual(HOSTILE.map(() => SMTP_CLIENT));
 }, 120000);
+
+test('the running jails ban the true clients and no one else', async () => {
+  // Every failure of the tests above is in the jails' logs: 13 from 127.0.0.12 through Dovecot,
+  // 9 from 127.0.0.66 through Postfix, none with an address through saslauthd.
+  const want = { 'pam-mapi': [IMAP_CLIENT], 'postfix-sasl': [SMTP_CLIENT] };
+  const bans = (): Record<string, string[]> => {
+    const found = [...client('banned').matchAll(/'([\w-]+)': \[([^\]]*)\]/g)].map((m) => [m[1], [...m[2].matchAll(/'([^']+)'/g)].map((x) => x[1]).sort()]);
+    return Object.fromEntries(found.sort(([a], [b]) => String(a).localeCompare(String(b)))) as Record<string, string[]>;
+  };
+  // The polling backend reads new lines about once a second.
+  for (let i = 0; i < 60 && JSON.stringify(bans()) !== JSON.stringify(want); i++) await new Promise((r) => setTimeout(r, 250));
+  expect(bans()).toEqual(want);
+}, 30000);
