@@ -7,7 +7,7 @@ import { anyFeatureEnabled } from '../stores/features';
 import { Store, StoreUser } from '../stores/store';
 import { checkPassword, checkUserName } from './input-rules';
 import { ModuleOptions, parseModuleOptions } from './options';
-import { escapeLogValue, failureLine } from './syslog-line';
+import { escapeLogValue, failureLine, FIELD_BOUNDS, logField } from './syslog-line';
 import { didYouMean } from '../config/suggest';
 import { withDeadline } from './deadline';
 
@@ -78,7 +78,7 @@ class Decision {
     if (!this.opts.quiet) {
       if (this.req.op === 'authenticate') this.logs.push({ level: 'NOTICE', text: failureLine(this.req, this.req.user) });
       else if (result !== 'USER_UNKNOWN') {
-        this.logs.push({ level: 'NOTICE', text: `account refused: ${reason}; user=${escapeLogValue(this.req.user ?? Buffer.alloc(0), true)}` });
+        this.logs.push({ level: 'NOTICE', text: `account refused: ${reason}; user=${logField(this.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
       }
     }
     return this.finish(result, reason);

@@ -72,7 +72,7 @@ describe('bad input rules', () => {
 describe('log line', () => {
   test('pam_unix fields and order, user last and escaped', () => {
     const line = failureLine({ logname: '', uid: 0, euid: 0, tty: '', ruser: '', rhost: '203.0.113.9' }, Buffer.from('eve\nFAKE rhost=1.2.3.4'));
-    expect(line).toBe('authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=203.0.113.9 user=eve\\x0aFAKE rhost=1.2.3.4');
+    expect(line).toBe('authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=203.0.113.9 user=eve\\x0aFAKE\\x20rhost\\x3d1.2.3.4');
   });
   test('fields that must stay one token escape white space; invalid UTF-8 is shown as bytes', () => {
     expect(escapeLogValue('a b\\c', false)).toBe('a\\x20b\\x5cc');

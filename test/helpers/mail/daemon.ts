@@ -12,7 +12,12 @@ export function pamWrapperEnv(serviceDir: string): Record<string, string> {
   // Under npm run test:asan the sanitizer runtime must come first in every process that loads
   // the module.
   const first = process.env.PAM_MAPI_TEST_PRELOAD;
-  return { LD_PRELOAD: first ? `${first} ${PAM_WRAPPER_LIB}` : PAM_WRAPPER_LIB, PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: serviceDir };
+  // PAM_WRAPPER_USE_SYSLOG: without it pam_wrapper swallows what modules log with pam_syslog,
+  // and the tests could not read the lines the daemons' PAM stacks wrote.
+  return {
+    LD_PRELOAD: first ? `${first} ${PAM_WRAPPER_LIB}` : PAM_WRAPPER_LIB, PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: serviceDir,
+    PAM_WRAPPER_USE_SYSLOG: '1',
+  };
 }
 
 export class Daemon {

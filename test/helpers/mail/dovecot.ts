@@ -10,7 +10,8 @@ import { recordSecret } from '../../../src/sandbox/secret-audit';
 export class PrivateDovecot {
   private constructor(readonly dir: string, readonly port: number, private readonly daemon: Daemon) {}
 
-  static async start(dir: string, port: number, pamServiceDir: string, pamService = 'imap'): Promise<PrivateDovecot> {
+  /** extraConf: more dovecot.conf settings (later lines win), e.g. `auth_username_chars =`. */
+  static async start(dir: string, port: number, pamServiceDir: string, pamService = 'imap', extraConf = ''): Promise<PrivateDovecot> {
     for (const d of ['run', 'state', 'home']) fs.mkdirSync(path.join(dir, d), { recursive: true });
     fs.chmodSync(path.join(dir, 'home'), 0o1777);
     for (let d = dir; d !== '/' && d !== '/tmp'; d = path.dirname(d)) fs.chmodSync(d, 0o755);
@@ -29,7 +30,7 @@ mail_location = maildir:~/Maildir
 default_login_user = dovenull
 default_internal_user = dovecot
 # Dovecot strips the environment of its children unless told to keep it.
-import_environment = TZ LD_PRELOAD PAM_WRAPPER PAM_WRAPPER_SERVICE_DIR
+import_environment = TZ LD_PRELOAD PAM_WRAPPER PAM_WRAPPER_SERVICE_DIR PAM_WRAPPER_USE_SYSLOG
 passdb {
   driver = pam
   args = ${pamService}
@@ -52,6 +53,7 @@ service anvil {
     mode = 0
   }
 }
+${extraConf}
 `);
     const daemon = Daemon.start('dovecot', 'dovecot', ['-F', '-c', conf], pamWrapperEnv(pamServiceDir));
     const d = new PrivateDovecot(dir, port, daemon);
