@@ -74,8 +74,8 @@ describe('a store added by the recipe (test/helpers/static-store, one line in th
   });
   test('its secret key is permission-checked with nothing else edited', () => {
     expect(secretKeysOf(WITH_STATIC)).toContain('shared_secret');
-    const p = write('[store]\ntype = static\nusers = alice\nshared_secret = "s"\n', 0o640);
-    expect(() => loadConfig(p, {}, WITH_STATIC)).toThrow(/holds a password and is readable by group or others \(mode 0640\)/);
+    const p = write('[store]\ntype = static\nusers = alice\nshared_secret = "s"\n', 0o644);
+    expect(() => loadConfig(p, {}, WITH_STATIC)).toThrow(/holds a password and is readable by group or others \(mode 0644\)/);
     fs.chmodSync(p, 0o600);
     expect(loadConfig(p, {}, WITH_STATIC).stores.get('')?.type).toBe('static');
   });

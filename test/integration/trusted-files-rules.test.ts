@@ -140,7 +140,7 @@ describe('Kopano\'s server.cfg', () => {
 
 /** Loads `config` in a child running as WORKER_UID, primary group WORKER_GID and `groups`. */
 function loadAsWorker(config: string, groups: number[]): { ok: true } | { error: string } {
-  const loader = path.resolve(__dirname, '../../src/config/load.js');
+  const loader = path.resolve(__dirname, '../../src/stores/registry.js');
   const script = `
     process.setgroups(${JSON.stringify(groups)});
     process.setgid(${WORKER_GID});
