@@ -4,6 +4,7 @@
 // one log line, then at most one line a minute with the count, however many are turned away.
 import fs from 'fs';
 import { Logger } from '../log/logger';
+import { QuietEvent } from '../log/quiet-event';
 
 export interface ConnectionCaps {
   maxConnections: number;
@@ -13,9 +14,6 @@ export interface ConnectionCaps {
 /** Descriptors kept back from the connections: standard streams, the listening socket,
  * Node's own, the stores' database and directory connections. */
 export const RESERVED_FILES = 64;
-
-/** How long the worker stays quiet after a "connections.limited" line. */
-export const LIMITED_LOG_INTERVAL_MS = 60_000;
 
 /** The soft limit on open files, from /proc/self/limits; undefined if it cannot be read or is
  * unlimited. */
@@ -43,16 +41,15 @@ export function effectiveCaps(configured: ConnectionCaps, fileLimit: number | un
 export class ConnectionLimits {
   private total = 0;
   private readonly perUid = new Map<number, number>();
-  private quietUntil = 0;
-  private turnedAway = 0;
-  private lastWhy = '';
-  private summary: NodeJS.Timeout | undefined;
+  private readonly limited: QuietEvent;
 
   constructor(
     /** The caps in force now (they change on reload). */
     private readonly caps: () => ConnectionCaps,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.limited = new QuietEvent(logger, 'warning', 'connections.limited');
+  }
 
   /** Takes a place for a connection of `uid`: a function that gives it back (call it when
    * the connection has closed), or why there is none. */
@@ -63,7 +60,7 @@ export class ConnectionLimits {
     if (mine >= caps.maxPerUid) why = `uid ${uid} has ${mine} connections open (max_connections_per_uid = ${caps.maxPerUid})`;
     else if (this.total >= caps.maxConnections) why = `${this.total} connections are open (max_connections = ${caps.maxConnections})`;
     if (why !== undefined) {
-      this.limited(why);
+      this.limited.happened(why);
       return { ok: false, why };
     }
     this.total++;
@@ -89,28 +86,5 @@ export class ConnectionLimits {
   roomToKeep(uid: number): boolean {
     const caps = this.caps();
     return (this.perUid.get(uid) ?? 0) <= caps.maxPerUid / 2 && this.total <= caps.maxConnections / 2;
-  }
-
-  /** The first refusal is logged at once; those within the next minute are only counted,
-   * and the count is logged when the minute is over. */
-  private limited(why: string): void {
-    const now = performance.now();
-    if (now >= this.quietUntil) {
-      this.quietUntil = now + LIMITED_LOG_INTERVAL_MS;
-      this.logger.log('warning', 'connections.limited', { why, refused: 1 });
-      return;
-    }
-    this.turnedAway++;
-    this.lastWhy = why;
-    if (this.summary !== undefined) return;
-    this.summary = setTimeout(() => {
-      this.summary = undefined;
-      const refused = this.turnedAway;
-      this.turnedAway = 0;
-      this.quietUntil = performance.now() + LIMITED_LOG_INTERVAL_MS;
-      // refused= counts the connections turned away since the line before; why= is the last.
-      this.logger.log('warning', 'connections.limited', { why: this.lastWhy, refused });
-    }, this.quietUntil - now);
-    this.summary.unref();
   }
 }

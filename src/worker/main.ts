@@ -18,6 +18,7 @@ import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
+import { QuietEvent } from '../log/quiet-event';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   };
   caps();
   const limits = new ConnectionLimits(caps, logger);
+  const refused = new QuietEvent(logger, 'warning', 'peer.refused');
   let connections = 0;
   const server = net.createServer((socket) => {
     inFlight++;
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       limits,
+      refused,
       policy: () => current.policy(),
       kept,
     }).finally(() => { inFlight--; });

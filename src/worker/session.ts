@@ -1,6 +1,7 @@
 // One module connection, from the peer check to the RESULT frame. Anything that goes wrong
 // ends in an ERROR frame or a closed socket, which the module turns into PAM_AUTHINFO_UNAVAIL.
 import net from 'net';
+import { QuietEvent } from '../log/quiet-event';
 import { peerCredentials, PeerCredentials } from './peer';
 import { MessageType, PROTOCOL_VERSION } from '../protocol/constants';
 import { FrameError } from '../protocol/frame';
@@ -21,6 +22,8 @@ export interface SessionEnv {
   /** How long after connecting the module may take to send every frame of its request. */
   clientTimeoutMs: number;
   limits: ConnectionLimits;
+  /** peer.refused: a refused peer that reconnects at will gets one line a minute, not one each. */
+  refused: QuietEvent;
   /** The policy context at the time the request arrives (it changes on reload). */
   policy: () => PolicyContext;
   kept: KeptConnections;
@@ -62,7 +65,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   const channel = new FrameChannel(socket);
   const cred = readCredentials(socket);
   if (typeof cred === 'string') {
-    env.logger.log('warning', 'peer.refused', { why: cred });
+    env.refused.happened(cred);
     channel.refuse(errorFrame('PEER_REFUSED', `this process may not ask the worker: ${cred}`));
     return;
   }
@@ -75,7 +78,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   socket.once('close', place.release);
   const peer = checkPeer(cred, env);
   if (!peer.ok) {
-    env.logger.log('warning', 'peer.refused', { why: peer.why });
+    env.refused.happened(peer.why);
     channel.close(errorFrame('PEER_REFUSED', `this process may not ask the worker: ${peer.why}`));
     return;
   }

@@ -132,8 +132,8 @@ async function main(): Promise<void> {
   if (plan.mode === 'stream') await stream(plan, report);
   else if (plan.mode === 'trickle') await trickle(plan, report);
   else await idle(plan, report);
-  process.stdout.write(JSON.stringify(report) + '\n');
-  process.exit(0);
+  // Ends the process once the report is written, whatever sockets the plan left behind.
+  process.stdout.write(JSON.stringify(report) + '\n', () => process.kill(process.pid, 'SIGKILL'));
 }
 
 if (require.main === module) void main();

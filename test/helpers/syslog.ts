@@ -1,5 +1,8 @@
 // Reads what the module wrote through pam_syslog, from the private sink global-setup starts.
+import { execFileSync } from 'child_process';
 import fs from 'fs';
+
+let markers = 0;
 
 export const SYSLOG_FILE_ENV = 'PAM_MAPI_TEST_SYSLOG';
 
@@ -14,11 +17,22 @@ export function syslogMark(): number {
   return fs.statSync(file()).size;
 }
 
+/** Lines written after `mark`. The sink writes datagrams in the order they came, but
+ * asynchronously: a marker of our own is sent through /dev/log after them, and the lines are
+ * read once the marker is written (a fixed wait alone lost lines on a loaded machine). */
 export async function syslogSince(mark: number, settleMs = 150): Promise<string[]> {
-  // Datagrams are delivered before syslog() returns, but the sink writes them asynchronously.
+  // Lines another process (a mail daemon) may still send: the caller's wait, then the marker.
   await new Promise((r) => setTimeout(r, settleMs));
-  const buf = fs.readFileSync(file());
-  return buf.subarray(mark).toString('utf8').split('\n').filter((l) => l !== '');
+  const marker = `pam_mapi-test-marker-${process.pid}-${++markers}`;
+  execFileSync('logger', ['--socket-errors=on', '-u', '/dev/log', marker]);
+  const until = Date.now() + 10000;
+  for (;;) {
+    const lines = fs.readFileSync(file()).subarray(mark).toString('utf8').split('\n').filter((l) => l !== '');
+    const at = lines.findIndex((l) => l.endsWith(marker));
+    if (at >= 0) return lines.filter((l) => !l.includes('pam_mapi-test-marker-'));
+    if (Date.now() > until) throw new Error(`the private syslog sink did not write ${marker} within 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The pam_mapi lines (without the syslog header) that mention needle. Debug lines are left

@@ -103,6 +103,7 @@ describe('a peer streaming data cannot grow the worker', () => {
   test('a refused peer streaming 200 MB of valid frames: cut off at once, memory unmoved, logins keep working', async () => {
     let report: Report | undefined;
     let logins: string[] = [];
+    const logFrom = worker.output.length;
     const rise = await rssRise(worker, async () => {
       const done = peer({ mode: 'stream', socket: box.socketPath, body: frames, bodyRepeat: 4, totalBytes: 200 * MB, maxMs: 40000 }, NOBODY).done;
       logins = await loginsDuring(done);
@@ -115,6 +116,9 @@ describe('a peer streaming data cannot grow the worker', () => {
     expect(rise.peakKb - rise.beforeKb).toBeLessThan(RSS_BOUND_KB);
     expect(logins.length).toBeGreaterThan(0);
     expect(logins.every((r) => r === 'PAM_SUCCESS')).toBe(true);
+    // Each of its connections was refused, yet the log got one line for them, not one each.
+    expect(report?.connections).toBeGreaterThan(10);
+    expect(worker.output.slice(logFrom).match(/ peer\.refused /g)).toHaveLength(1);
   });
 
   test.each([
