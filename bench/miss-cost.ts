@@ -4,11 +4,10 @@
 // two kinds alternating for a few rounds; timing from pam_load, rows read from MariaDB's status
 // counters. Every unknown name is fresh (never asked before), as an attacker's would be.
 import { DbMeter } from './mariadb-status';
-import { kopanoSubset, KOPANO_DB } from './mysql-fill';
 import { LoadResult, runLoad } from './pam-load';
-import { WARMUP_SECONDS } from './options';
+import { withZarafaStacks } from './scaling';
 import { Snapshot } from './snapshot';
-import { MapiStack, Servers } from './stacks';
+import { Servers } from './stacks';
 
 export const MISS_ROUNDS = 3;
 /** Names of nobody: pam_load appends a number; each round has its own prefix, so no name repeats. */
@@ -33,15 +32,7 @@ export interface MissCostPoint {
 export async function missCost(s: Servers, build: Snapshot, users: number[], poolSize: number, seconds: number,
   log: (s: string) => void): Promise<MissCostPoint[]> {
   log(`\n== zarafa: unknown name against known name with a wrong password, at ${users.join(', ')} users, 1 client, ${MISS_ROUNDS} rounds`);
-  const most = Math.max(...users);
-  const stacks: Array<[number, MapiStack]> = [];
-  try {
-    for (const n of users) stacks.push([n, new MapiStack('mapi_zarafa', s, poolSize, build, n === most ? KOPANO_DB : await kopanoSubset(s.db, n))]);
-    for (const [n, stack] of stacks) {
-      await stack.restart();
-      // Also lets the worker read its login index before anything is measured.
-      await runLoad({ confDir: stack.target.confDir, service: stack.target.service, users: n, clients: 1, seconds: WARMUP_SECONDS, wrongEvery: 0 });
-    }
+  return withZarafaStacks(s, build, users, 1, poolSize, async (stacks) => {
     const out: MissCostPoint[] = [];
     for (let round = 1; round <= MISS_ROUNDS; round++) {
       for (const [n, stack] of stacks) {
@@ -59,9 +50,7 @@ export async function missCost(s: Servers, build: Snapshot, users: number[], poo
       }
     }
     return out;
-  } finally {
-    for (const [, stack] of stacks) await stack.cleanup();
-  }
+  });
 }
 
 function median(v: number[]): number {

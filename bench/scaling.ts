@@ -22,10 +22,11 @@ export interface ScalingPoint {
 
 export type Measure = (t: Target, users: number, clients: number, worker: BenchWorker) => Promise<Point>;
 
-/** users: ascending, the largest being what KOPANO_DB holds now. */
-export async function zarafaSideBySide(s: Servers, build: Snapshot, users: number[], clients: number, poolSize: number, measure: Measure,
-  log: (s: string) => void): Promise<ScalingPoint[]> {
-  log(`\n== zarafa at ${users.join(', ')} users side by side, ${clients} clients, ${SCALING_ROUNDS} rounds`);
+/** Runs `body` with one zarafa database and worker per user count (users ascending, the
+ * largest being what KOPANO_DB holds now), each warmed up (which also lets the worker read its
+ * login index) with `clients` clients; cleans them all up afterwards. */
+export async function withZarafaStacks<T>(s: Servers, build: Snapshot, users: number[], clients: number, poolSize: number,
+  body: (stacks: Array<[number, MapiStack]>) => Promise<T>): Promise<T> {
   const most = Math.max(...users);
   const stacks: Array<[number, MapiStack]> = [];
   try {
@@ -34,6 +35,17 @@ export async function zarafaSideBySide(s: Servers, build: Snapshot, users: numbe
       await stack.restart();
       await runLoad({ confDir: stack.target.confDir, service: stack.target.service, users: n, clients, seconds: WARMUP_SECONDS, wrongEvery: 0 });
     }
+    return await body(stacks);
+  } finally {
+    for (const [, stack] of stacks) await stack.cleanup();
+  }
+}
+
+/** users: ascending, the largest being what KOPANO_DB holds now. */
+export async function zarafaSideBySide(s: Servers, build: Snapshot, users: number[], clients: number, poolSize: number, measure: Measure,
+  log: (s: string) => void): Promise<ScalingPoint[]> {
+  log(`\n== zarafa at ${users.join(', ')} users side by side, ${clients} clients, ${SCALING_ROUNDS} rounds`);
+  return withZarafaStacks(s, build, users, clients, poolSize, async (stacks) => {
     const out: ScalingPoint[] = [];
     for (let round = 1; round <= SCALING_ROUNDS; round++) {
       for (const [n, stack] of stacks) {
@@ -42,9 +54,7 @@ export async function zarafaSideBySide(s: Servers, build: Snapshot, users: numbe
       }
     }
     return out;
-  } finally {
-    for (const [, stack] of stacks) await stack.cleanup();
-  }
+  });
 }
 
 /** The median auths/s and p99 of the rounds at one user count. */
