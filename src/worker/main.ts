@@ -1,6 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // pam-mapi-worker: serves the PAM module's requests. Usage:
 //   pam-mapi-worker [--config /etc/pam_mapi.conf] [--socket PATH] [--debug]
+//                   [--daemon [--log-file FILE]] [--pid-file FILE]
+// In the foreground by default (systemd); --daemon for other inits (daemon.ts).
 // The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
@@ -16,16 +18,20 @@ import { PolicyContext } from './policy';
 import { listen } from './server';
 import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
+import { detach, isDetachedCopy, StartupRelay, writePidFile } from './daemon';
 
 interface Args {
   config: string;
   configGiven: boolean;
   socket?: string;
   debug: boolean;
+  daemon: boolean;
+  pidFile?: string;
+  logFile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { config: DEFAULT_CONFIG_PATH, configGiven: false, debug: false };
+  const args: Args = { config: DEFAULT_CONFIG_PATH, configGiven: false, debug: false, daemon: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -36,6 +42,9 @@ function parseArgs(argv: string[]): Args {
     if (a === '--config') { args.config = value(); args.configGiven = true; }
     else if (a === '--socket') args.socket = value();
     else if (a === '--debug') args.debug = true;
+    else if (a === '--daemon') args.daemon = true;
+    else if (a === '--pid-file') args.pidFile = value();
+    else if (a === '--log-file') args.logFile = value();
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -44,7 +53,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(problem?: string): never {
   if (problem) process.stderr.write(`pam-mapi-worker: ${problem}\n`);
-  process.stderr.write('usage: pam-mapi-worker [--config FILE] [--socket PATH] [--debug]\n');
+  process.stderr.write('usage: pam-mapi-worker [--config FILE] [--socket PATH] [--debug] [--daemon [--log-file FILE]] [--pid-file FILE]\n');
   process.exit(problem ? 2 : 0);
 }
 
@@ -76,7 +85,9 @@ class Generation {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const logger = new StderrLogger(args.debug);
+  if (args.logFile !== undefined && !args.daemon) usage('--log-file goes with --daemon');
+  if (args.daemon && !isDetachedCopy()) process.exit(await detach(args.logFile));
+  const logger = new StartupRelay(new StderrLogger(args.debug));
   const load = (): Config => loadConfig(args.config, { optional: !args.configGiven });
   let current: Generation;
   try {
@@ -110,8 +121,18 @@ async function main(): Promise<void> {
     logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
     process.exit(1);
   }
+  if (args.pidFile !== undefined) {
+    try {
+      writePidFile(args.pidFile);
+    } catch (e) {
+      logger.log('error', 'pidfile.failed', { file: args.pidFile, message: (e as Error).message });
+      server.close();
+      process.exit(1);
+    }
+  }
   reportPamDrift(new SystemRoot(), logger);
   logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });
+  logger.ready();
 
   process.on('SIGHUP', () => {
     let next: Generation;
