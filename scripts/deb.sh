@@ -3,6 +3,7 @@
 # it (everything under /usr, PAM module in /usr/lib/<triplet>/security), from the staging tree
 # `npm run install:system` writes (DESTDIR, PREFIX=/usr). lintian checks it (build/lintian.txt).
 #   DEBFULLNAME / DEBEMAIL: the Maintainer (the variables Debian's own tools read).
+#   DEB_OUTDIR: where the package and lintian.txt go (default build/).
 # What the package does on install, upgrade, remove and purge is in scripts/debian/ (postinst,
 # prerm, postrm); test/integration/deb-package.test.ts runs them all with dpkg.
 set -euo pipefail
@@ -81,14 +82,17 @@ for script in postinst prerm postrm; do install -m 0755 "scripts/debian/$script"
 chmod 0644 "$stage/DEBIAN/md5sums" "$stage/DEBIAN/control"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
-mkdir -p build
-out=build/${name}_${version}_${arch}.deb
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$out" >/dev/null
+outdir=${DEB_OUTDIR:-build}
+mkdir -p "$outdir"
+out=$outdir/${name}_${version}_${arch}.deb
+# Built beside and renamed: a reader never sees half a package.
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$work/new.deb" >/dev/null
+mv "$work/new.deb" "$out"
 if command -v lintian >/dev/null; then
   # As an unprivileged user, as lintian asks (from a copy: the checkout may be private).
   lint=(lintian --info --display-info --pedantic)
   cp "$out" "$work/" && chmod 0755 "$work" && chmod 0644 "$work/$(basename "$out")"
   if [ "$(id -u)" -eq 0 ]; then lint=(runuser -u nobody -- env HOME="$work" "${lint[@]}"); fi
-  (cd "$work" && "${lint[@]}" "$(basename "$out")") > build/lintian.txt 2>&1 || true
+  (cd "$work" && "${lint[@]}" "$(basename "$out")") > "$outdir/lintian.txt" 2>&1 || true
 fi
 echo "$out"

@@ -33,7 +33,8 @@ mandir=$PREFIX/share/man
 docdir=$PREFIX/share/doc/pam-mapi
 manifest=$DESTDIR$libdir/installed-files
 created=$(mktemp)
-trap 'rm -f "$created"' EXIT
+npmlogs=$(mktemp -d) # npm's debug log of the `npm ls` below: not left in root's home
+trap 'rm -rf "$created" "$npmlogs"' EXIT
 # Directories an earlier install created stay recorded: they exist now, but are still ours.
 [ -f "$manifest" ] && grep '/$' "$manifest" >> "$created" || true
 
@@ -73,7 +74,7 @@ while IFS= read -r dep; do
   [ "$rel" = "$PWD" ] && continue
   case "$rel" in node_modules/node-addon-api|node_modules/@types/*|node_modules/undici-types) continue;; esac
   while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' | sort)
-done < <(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2)
+done < <(npm ls --omit=dev --all --parseable --logs-dir="$npmlogs" 2>/dev/null | tail -n +2)
 
 link "$libdir/dist/src/worker/main.js" "$PREFIX/sbin/pam-mapi-worker"
 link "$libdir/dist/src/cli/main.js" "$PREFIX/bin/pam-mapi"

@@ -4,6 +4,7 @@
 // real PAM transaction, upgrade over itself, remove, purge, and nothing is left.
 import { execFileSync } from 'child_process';
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 import { REPO_ROOT, usersFileLine } from '../../src/sandbox/sandbox';
 import { recordSecret } from '../../src/sandbox/secret-audit';
@@ -27,7 +28,7 @@ const ok = (r: Ran): string => {
 };
 
 beforeAll(async () => {
-  deb = path.join(REPO_ROOT, execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8' }).trim().split('\n').pop() ?? '');
+  deb = path.resolve(REPO_ROOT, execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-')) } }).trim().split('\n').pop() ?? '');
   root = await OverlayRoot.create();
   root.copyIn(deb, '/tmp/pam-mapi.deb');
 }, 300_000);
@@ -36,6 +37,7 @@ afterAll(async () => {
   // A worker the test started must not outlive it, whatever failed.
   root?.run(`[ -f ${PIDFILE} ] && kill $(cat ${PIDFILE}) || true`);
   await root?.close();
+  if (deb) fs.rmSync(path.dirname(deb), { recursive: true, force: true });
 });
 
 test("Debian 12's own Node.js is what the package's Depends accept and what runs it", () => {
