@@ -91,6 +91,22 @@ test('a real login through the installed module and the worker, on Node 18', asy
   expect(bad.status).not.toBe(0);
 });
 
+test('the example SysV init script starts, reports and stops the worker (daemon mode)', async () => {
+  ok(root.run(`kill $(cat ${PIDFILE})`));
+  for (let i = 0; i < 100 && root.run(`test -e ${PIDFILE}`).status === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  ok(root.run('install -m 0755 /usr/share/doc/pam-mapi/examples/init.d/pam-mapi-worker /etc/init.d/pam-mapi-worker'));
+  ok(root.run('/etc/init.d/pam-mapi-worker start'));
+  expect(ok(root.run(`stat -c %a /run/pam_mapi; cat ${PIDFILE}`))).toMatch(/^755\n\d+\n$/);
+  expect(root.run('pam-mapi check alice --pam smtp', 'wonderland\n').status).toBe(0);
+  expect(root.run('/etc/init.d/pam-mapi-worker status').status).toBe(0);
+  ok(root.run('/etc/init.d/pam-mapi-worker stop'));
+  expect(root.run(`test -e ${PIDFILE}`).status).not.toBe(0);
+  expect(root.run('/etc/init.d/pam-mapi-worker status').status).not.toBe(0);
+  expect(ok(root.run('cat /var/log/pam-mapi-worker.log'))).toMatch(/ notice listening [^\n]*\n[^]* notice stopping signal=SIGTERM /);
+  // Running again, for the removal below to stop.
+  ok(root.run('/etc/init.d/pam-mapi-worker start'));
+});
+
 test('upgrade over itself: no prompt, the edited config kept as it is, still logging in', () => {
   // The administrator tightens and edits the config.
   ok(root.run('echo "; edited by the admin" >> /etc/pam_mapi.conf && chmod 600 /etc/pam_mapi.conf'));
@@ -113,7 +129,8 @@ test('remove: the worker stops, the programs go, the configuration stays', () =>
 });
 
 test('purge: nothing of the package is left', () => {
-  ok(root.run('rm /etc/pam.d/smtp'));
+  // The administrator's own files: the test's stanza, the init script installed from the example and its log.
+  ok(root.run('rm /etc/pam.d/smtp /etc/init.d/pam-mapi-worker /var/log/pam-mapi-worker.log'));
   expect(root.run('dpkg -P pam-mapi </dev/null').status).toBe(0);
   expect(root.run('getent passwd pam-mapi || getent group pam-mapi').stdout).toBe('');
   const after = root.changes();
