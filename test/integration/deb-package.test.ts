@@ -16,6 +16,7 @@ const PIDFILE = '/run/pam_mapi/worker.pid';
 
 let root: OverlayRoot;
 let deb: string;
+const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-'));
 let beforePackage: Map<string, string>;
 // The account files as they were before the package: compared by content, since other work on
 // this machine may edit the real ones (the layer underneath) meanwhile.
@@ -28,7 +29,7 @@ const ok = (r: Ran): string => {
 };
 
 beforeAll(async () => {
-  deb = path.resolve(REPO_ROOT, execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-')) } }).trim().split('\n').pop() ?? '');
+  deb = path.resolve(REPO_ROOT, execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: outDir } }).trim().split('\n').pop() ?? '');
   root = await OverlayRoot.create();
   root.copyIn(deb, '/tmp/pam-mapi.deb');
 }, 300_000);
@@ -37,7 +38,7 @@ afterAll(async () => {
   // A worker the test started must not outlive it, whatever failed.
   root?.run(`[ -f ${PIDFILE} ] && kill $(cat ${PIDFILE}) || true`);
   await root?.close();
-  if (deb) fs.rmSync(path.dirname(deb), { recursive: true, force: true });
+  fs.rmSync(outDir, { recursive: true, force: true });
 });
 
 test("Debian 12's own Node.js is what the package's Depends accept and what runs it", () => {

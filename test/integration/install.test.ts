@@ -83,7 +83,8 @@ test('the systemd units pass systemd-analyze verify', () => {
 });
 
 test('npm run deb: a package of the same layout under /usr, the config made by the postinst, a postinst that saves the baseline', () => {
-  const deb = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-')) } }).trim().split('\n').pop() ?? '';
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-'));
+  const deb = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: outDir } }).trim().split('\n').pop() ?? '';
   const debPath = path.resolve(REPO_ROOT, deb);
   const contents = execFileSync('dpkg-deb', ['--contents', debPath], { encoding: 'utf8' });
   expect(contents).toMatch(/-rw-r--r-- root\/root .* \.\/usr\/lib\/[a-z0-9_]+-linux-gnu\/security\/pam_mapi\.so\n/);
@@ -100,5 +101,5 @@ test('npm run deb: a package of the same layout under /usr, the config made by t
   expect(execFileSync('dpkg-deb', ['--info', debPath], { encoding: 'utf8' })).toMatch(/\bmd5sums\b/);
   expect(execFileSync('dpkg-deb', ['--field', debPath, 'Maintainer'], { encoding: 'utf8' })).not.toMatch(/localhost/);
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
-  fs.rmSync(path.dirname(debPath), { recursive: true, force: true });
+  fs.rmSync(outDir, { recursive: true, force: true });
 });
