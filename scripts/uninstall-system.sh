@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run uninstall:system -- removes what install-system.sh installed, and nothing else: the
-# worker stopped and its units disabled (the enable symlinks), the files its manifest lists,
+# worker stopped and its units disabled (the enable symlinks), the files and accounts ("user
+# NAME", "group NAME" lines) its manifest lists,
 # /etc/pam_mapi.conf and /etc/pam_mapi/users only while unchanged since install, the pam.d
 # baseline the install saved, the socket directory, and the directories the install created
 # once they are empty.
@@ -33,8 +34,11 @@ for link in "$DESTDIR"/etc/systemd/system/*.wants/* "$DESTDIR"/etc/systemd/syste
 done
 
 dirs=()
+accounts=()
 while IFS= read -r line; do
   case "$line" in */) dirs+=("$DESTDIR${line%/}"); continue;; esac
+  # "user NAME" / "group NAME": an account the install created (removed last, below).
+  case "$line" in "user "*|"group "*) accounts+=("$line"); continue;; esac
   path=${line%% sha256=*}
   target=$DESTDIR$path
   if [ "$line" != "$path" ]; then
@@ -54,6 +58,11 @@ rm -f "$DESTDIR/var/lib/pam_mapi/pam.d-baseline.json" "$DESTDIR/run/pam_mapi/wor
 rmdir "$DESTDIR/var/lib/pam_mapi" "$DESTDIR/run/pam_mapi" 2>/dev/null || true
 if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl daemon-reload || true
+fi
+# The accounts the install created, users before their groups; only on a live system.
+if [ -z "$DESTDIR" ]; then
+  for a in "${accounts[@]}"; do case "$a" in "user "*) getent passwd "${a#user }" >/dev/null && userdel "${a#user }" || true;; esac; done
+  for a in "${accounts[@]}"; do case "$a" in "group "*) getent group "${a#group }" >/dev/null && groupdel "${a#group }" || true;; esac; done
 fi
 # The directories the install created, deepest first, where they are now empty.
 for d in "${dirs[@]}"; do rmdir "$d" 2>/dev/null || true; done

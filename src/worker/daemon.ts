@@ -14,8 +14,22 @@ const DETACHED_ENV = 'PAM_MAPI_WORKER_DETACHED';
 const STARTUP_FD = 3;
 const READY = 'ready';
 
+// Read once and removed, so nothing this process starts inherits it; believed only while fd 3
+// is open as the starter's pipe (Node makes it a socket pair).
+const detachedCopy = process.env[DETACHED_ENV] === '1' && isPipe(STARTUP_FD);
+delete process.env[DETACHED_ENV];
+
+function isPipe(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 export function isDetachedCopy(): boolean {
-  return process.env[DETACHED_ENV] === '1';
+  return detachedCopy;
 }
 
 /** The file the daemon's standard output and error go to: appended to, never followed through

@@ -20,7 +20,7 @@ const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-'));
 let beforePackage: Map<string, string>;
 // The account files as they were before the package: compared by content, since other work on
 // this machine may edit the real ones (the layer underneath) meanwhile.
-const ACCOUNTS = 'cat /etc/passwd /etc/group /etc/shadow /etc/gshadow';
+const ACCOUNTS = 'cat /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/subuid /etc/subgid';
 let accountsBefore: string;
 
 const ok = (r: Ran): string => {
@@ -51,6 +51,10 @@ test("Debian 12's own Node.js is what the package's Depends accept and what runs
   ok(root.run('dpkg --remove --force-depends nodejs </dev/null >/dev/null 2>&1; dpkg -i /tmp/node/*.deb </dev/null'));
   expect(ok(root.run('node --version'))).toMatch(/^v18\.(19|20)\./);
   root.run('rm -rf /tmp/node');
+  // A host where `npm run install:system` ran may have the package's user already: start this
+  // root from a system without it, so that the package's own creation and removal show.
+  root.run('deluser --system --quiet pam-mapi >/dev/null 2>&1; delgroup --system --quiet pam-mapi >/dev/null 2>&1');
+  expect(root.run('getent passwd pam-mapi || getent group pam-mapi').stdout).toBe('');
   beforePackage = root.changes();
   accountsBefore = ok(root.run(ACCOUNTS));
 }, 300_000);
@@ -61,7 +65,7 @@ test('dpkg -i: the system user, the config from the sample, the socket unit enab
   expect(install.stderr).toMatch(/^Created symlink \/etc\/systemd\/system\/sockets\.target\.wants\/pam-mapi-worker\.socket -> \S+\.\n$/);
   expect(install.status).toBe(0);
   expect(ok(root.run("dpkg-query -W -f='${Status} ${Version}' pam-mapi"))).toMatch(/^install ok installed /);
-  expect(ok(root.run('getent passwd pam-mapi'))).toMatch(/^pam-mapi:x:\d+:\d+::\/nonexistent:\/usr\/sbin\/nologin\n$/);
+  expect(ok(root.run('getent passwd pam-mapi'))).toMatch(/^pam-mapi:x:\d+:\d+:[^:]*:\/nonexistent:\/usr\/sbin\/nologin\n$/);
   expect(ok(root.run('stat -c "%a %U %G" /etc/pam_mapi.conf /etc/pam_mapi /etc/pam_mapi/users'))).toBe('640 root pam-mapi\n750 root pam-mapi\n640 root pam-mapi\n');
   // /lib is /usr/lib on a merged-/usr system: deb-systemd-helper names it by the old path.
   expect(ok(root.run('readlink -f /etc/systemd/system/sockets.target.wants/pam-mapi-worker.socket'))).toBe('/usr/lib/systemd/system/pam-mapi-worker.socket\n');
@@ -152,7 +156,7 @@ test('purge: nothing of the package is left', () => {
   // dpkg's own records and log, man-db's index, and the shadow tools' backups of the files they
   // edited (/etc/passwd- and the like hold the state before the last edit) are the system's;
   // the account files themselves are compared below.
-  const systems = /^(file|dir) (\/var\/log\/dpkg\.log|\/var\/lib\/dpkg\/(status|status-old|available|triggers\/\S*)|\/var\/cache\/man\/index\.db|\/etc\/(passwd|group|shadow|gshadow)-?|\/var\/cache\/debconf\/\S+) /;
+  const systems = /^(file|dir) (\/var\/log\/dpkg\.log|\/var\/lib\/dpkg\/(status|status-old|available|triggers\/\S*)|\/var\/cache\/man\/index\.db|\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?|\/var\/cache\/debconf\/\S+) /;
   expect(left.filter((l) => !systems.test(l))).toEqual([]);
   expect(ok(root.run(ACCOUNTS))).toBe(accountsBefore);
 });
