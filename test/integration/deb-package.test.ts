@@ -67,6 +67,8 @@ test('dpkg -i: the system user, the config from the sample, the socket unit enab
   expect(ok(root.run("dpkg-query -W -f='${Status} ${Version}' pam-mapi"))).toMatch(/^install ok installed /);
   expect(ok(root.run('getent passwd pam-mapi'))).toMatch(/^pam-mapi:x:\d+:\d+:[^:]*:\/nonexistent:\/usr\/sbin\/nologin\n$/);
   expect(ok(root.run('stat -c "%a %U %G" /etc/pam_mapi.conf /etc/pam_mapi /etc/pam_mapi/users'))).toBe('640 root pam-mapi\n750 root pam-mapi\n640 root pam-mapi\n');
+  // The postinst saved the pam.d baseline: state the purge must take away again.
+  expect(root.run('test -f /var/lib/pam_mapi/pam.d-baseline.json').status).toBe(0);
   // /lib is /usr/lib on a merged-/usr system: deb-systemd-helper names it by the old path.
   expect(ok(root.run('readlink -f /etc/systemd/system/sockets.target.wants/pam-mapi-worker.socket'))).toBe('/usr/lib/systemd/system/pam-mapi-worker.socket\n');
   // Everything under /usr: nothing in /lib, nothing of tests, demo or sandboxes.
@@ -159,4 +161,5 @@ test('purge: nothing of the package is left', () => {
   const systems = /^(file|dir) (\/var\/log\/dpkg\.log|\/var\/lib\/dpkg\/(status|status-old|available|triggers\/\S*)|\/var\/cache\/man\/index\.db|\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?|\/var\/cache\/debconf\/\S+) /;
   expect(left.filter((l) => !systems.test(l))).toEqual([]);
   expect(ok(root.run(ACCOUNTS))).toBe(accountsBefore);
+  expect(root.run('ls -d /etc/pam_mapi.conf /etc/pam_mapi /var/lib/pam_mapi /run/pam_mapi 2>/dev/null').stdout).toBe('');
 });
