@@ -101,6 +101,18 @@ export class OverlayRoot {
   }
 
   async close(): Promise<void> {
+    // Whatever still runs in the namespace (a worker a failed test left) goes with it.
+    if (this.holder.exitCode === null && this.holder.pid !== undefined) {
+      const ns = fs.readlinkSync(`/proc/${this.holder.pid}/ns/mnt`);
+      for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        if (Number(pid) === this.holder.pid) continue;
+        try {
+          if (fs.readlinkSync(`/proc/${pid}/ns/mnt`) === ns) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Gone meanwhile, or not ours to read.
+        }
+      }
+    }
     if (this.holder.exitCode === null) {
       const gone = new Promise((resolve) => this.holder.once('exit', resolve));
       this.holder.kill('SIGKILL');
