@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 # private syslog socket), MariaDB and slapd (private instances in temp dirs; the system ones are
 # not started), openssl (test certificates), and the real mail stack the tests run privately:
 # saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units;
-# fail2ban-regex checks the shipped jail; valgrind runs the module's leak check (CI).
+# fail2ban-regex checks the shipped jail; valgrind runs the module's leak check (CI); lintian
+# checks the Debian package.
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
-  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind)
+  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind
+  lintian)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi
@@ -39,6 +41,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "pam_mapi: installed ${missing[*]}"
+fi
+
+# The package test installs Debian 12's own Node.js (18) beside the package in a throwaway
+# root, to show the worker runs on it: its .debs, downloaded once (not installed here).
+node_debs=/var/cache/pam_mapi-test/debian-node
+if [ "$(id -u)" -eq 0 ] && ! ls "$node_debs"/nodejs_18.*.deb >/dev/null 2>&1; then
+  v=$(apt-cache show nodejs 2>/dev/null | awk '/^Version: 18\./{print $2; exit}')
+  if [ -n "$v" ]; then
+    echo "pam_mapi: downloading Debian's nodejs $v (for the package test) into $node_debs"
+    mkdir -p "$node_debs/partial"
+    apt-get install --download-only -y -qq --allow-downgrades --no-install-recommends \
+      -o Dir::Cache::archives="$node_debs" "nodejs=$v" >/dev/null
+  else
+    echo "pam_mapi: this system's archive has no nodejs 18: the package test will say so" >&2
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || \

@@ -3,14 +3,17 @@
 #   DESTDIR=/tmp/stage PREFIX=/usr npm run install:system
 # Puts pam_mapi.so in the system's PAM module directory (where pam_unix.so is), the worker and
 # CLI under $PREFIX/lib/pam_mapi with pam-mapi-worker and pam-mapi on PATH, the man pages,
-# the systemd units, and /etc/pam_mapi.conf unless one exists. Every file it writes is listed
-# in $PREFIX/lib/pam_mapi/installed-files for uninstall-system.sh.
+# the systemd units, /etc/pam_mapi.conf and an empty /etc/pam_mapi/users unless they exist.
+# Only what production runs is copied (scripts/production-files.js): no tests, demo or
+# sandboxes. Every file it writes, and every directory it creates (a line ending in "/"), is
+# listed in $PREFIX/lib/pam_mapi/installed-files for uninstall-system.sh.
 # On this machine (no DESTDIR) it also creates the system user and group the worker runs as
-# (pam-mapi: no login shell, no home), gives them the config (root:pam-mapi 0640), and adds the
-# user to the kopano (or zarafa) group when there is one, so the worker can read server.cfg.
-# A staging install (DESTDIR) writes the config root:root 0600; the package's postinst does the
-# rest.
+# (pam-mapi: no login shell, no home), gives them the config and the users file
+# (root:pam-mapi 0640), and adds the user to the kopano (or zarafa) group when there is one, so
+# the worker can read server.cfg. A staging install (DESTDIR) writes them root:root 0600; the
+# package's postinst does the rest.
 set -euo pipefail
+umask 022
 cd "$(dirname "$0")/.."
 DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
@@ -24,7 +27,7 @@ if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then echo "install-system: run as 
 # /lib/<triplet>/security or /usr/lib/<triplet>/security, RHEL /usr/lib64/security).
 pamdir=${PAM_MODULE_DIR:-}
 if [ -z "$pamdir" ]; then
-  for d in /lib/*/security /usr/lib/*/security /usr/lib64/security /lib64/security /lib/security /usr/lib/security; do
+  for d in /usr/lib/*/security /lib/*/security /usr/lib64/security /lib64/security /usr/lib/security /lib/security; do
     if [ -f "$d/pam_unix.so" ]; then pamdir=$d; break; fi
   done
 fi
@@ -32,35 +35,55 @@ fi
 
 libdir=$PREFIX/lib/pam_mapi
 unitdir=${SYSTEMD_UNIT_DIR:-$PREFIX/lib/systemd/system}
-[ "$PREFIX" = /usr ] && unitdir=${SYSTEMD_UNIT_DIR:-/lib/systemd/system}
 mandir=$PREFIX/share/man
+docdir=$PREFIX/share/doc/pam-mapi
 manifest=$DESTDIR$libdir/installed-files
-mkdir -p "$DESTDIR$libdir"
+created=$(mktemp)
+npmlogs=$(mktemp -d) # npm's debug log of the `npm ls` below: not left in root's home
+trap 'rm -rf "$created" "$npmlogs"' EXIT
+# Directories an earlier install created stay recorded: they exist now, but are still ours.
+[ -f "$manifest" ] && grep '/$' "$manifest" >> "$created" || true
+
+mkdirs() { # mkdirs DIR: create DIR and its missing parents, recording those it created
+  local d=$1 missing=()
+  while [ ! -d "$DESTDIR$d" ]; do missing+=("$d"); d=$(dirname "$d"); done
+  mkdir -p "$DESTDIR$1"
+  local i; for ((i = ${#missing[@]} - 1; i >= 0; i--)); do echo "${missing[i]}/" >> "$created"; done
+}
+mkdirs "$libdir"
 : > "$manifest.new"
 
 put() { # put MODE SOURCE TARGET: install one file and record it
-  install -D -m "$1" "$2" "$DESTDIR$3"
+  mkdirs "$(dirname "$3")"
+  install -m "$1" "$2" "$DESTDIR$3"
   echo "$3" >> "$manifest.new"
+}
+link() { # link TARGET LINK: a relative symbolic link, recorded
+  mkdirs "$(dirname "$2")"
+  ln -sfn "$(realpath -m --relative-to="$(dirname "$2")" "$1")" "$DESTDIR$2"
+  echo "$2" >> "$manifest.new"
 }
 
 put 0644 build/Release/pam_mapi.so "$pamdir/pam_mapi.so"
-put 0644 build/Release/pam_client.node "$libdir/build/Release/pam_client.node"
-put 0644 build/Release/peer_credentials.node "$libdir/build/Release/peer_credentials.node"
 put 0644 package.json "$libdir/package.json"
+# What the two programs load, and nothing of the tests, the demo or the sandboxes.
+files=$(node scripts/production-files.js)
 while IFS= read -r f; do
   mode=0644; case "$f" in dist/src/worker/main.js|dist/src/cli/main.js) mode=0755;; esac
   put $mode "$f" "$libdir/$f"
-done < <(find dist/src -type f -name '*.js' -o -type f -name '*.json' | sort)
-# The production dependencies only, as npm resolved them here (no network needed).
+done <<< "$files"
+# The production dependencies only, as npm resolved them here (no network needed); not the
+# ones needed only to build (node-addon-api: C++ headers) or to type-check (@types/*,
+# undici-types), nor tests, typings, documentation, source maps or dot files of the others.
 while IFS= read -r dep; do
   rel=${dep#"$PWD/"}
   [ "$rel" = "$PWD" ] && continue
-  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -name '*.md' ! -name '*.ts' | sort)
-done < <(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2)
+  case "$rel" in node_modules/node-addon-api|node_modules/@types/*|node_modules/undici-types) continue;; esac
+  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' | sort)
+done < <(npm ls --omit=dev --all --parseable --logs-dir="$npmlogs" 2>/dev/null | tail -n +2)
 
-mkdir -p "$DESTDIR$PREFIX/sbin" "$DESTDIR$PREFIX/bin"
-ln -sfn "$libdir/dist/src/worker/main.js" "$DESTDIR$PREFIX/sbin/pam-mapi-worker"; echo "$PREFIX/sbin/pam-mapi-worker" >> "$manifest.new"
-ln -sfn "$libdir/dist/src/cli/main.js" "$DESTDIR$PREFIX/bin/pam-mapi"; echo "$PREFIX/bin/pam-mapi" >> "$manifest.new"
+link "$libdir/dist/src/worker/main.js" "$PREFIX/sbin/pam-mapi-worker"
+link "$libdir/dist/src/cli/main.js" "$PREFIX/bin/pam-mapi"
 
 for page in man/*.[1-8]; do
   section=${page##*.}
@@ -74,16 +97,20 @@ for unit in scripts/systemd/*; do
   rm -f "$tmp"
 done
 
-for ex in pam.d-examples/*; do put 0644 "$ex" "$PREFIX/share/doc/pam_mapi/pam.d-examples/$(basename "$ex")"; done
-put 0644 docs/fail2ban/pam-mapi.conf "$PREFIX/share/doc/pam_mapi/fail2ban/pam-mapi.conf"
+for ex in pam.d-examples/*; do put 0644 "$ex" "$docdir/pam.d-examples/$(basename "$ex")"; done
+put 0644 docs/fail2ban/pam-mapi.conf "$docdir/fail2ban/pam-mapi.conf"
+put 0644 docs/fail2ban/filter.d/pam-mapi.conf "$docdir/fail2ban/filter.d/pam-mapi.conf"
+# For hosts without systemd: the worker's daemon mode under SysV init (see pam-mapi-worker(8)).
+put 0644 scripts/init.d/pam-mapi-worker "$docdir/examples/init.d/pam-mapi-worker"
 
-# The worker's system user and group, made once and kept on uninstall (files it may own
-# outlive the package; a packager's purge removes it).
+# The worker's system user and group, made once; the manifest records them when this install
+# made them, so uninstall-system.sh removes them (and leaves an account it found alone).
 make_worker_user() {
   local nologin
   nologin=$(command -v nologin || echo /usr/sbin/nologin)
   if ! getent group "$WORKER_USER" >/dev/null; then
     if command -v groupadd >/dev/null; then groupadd --system "$WORKER_USER"; else addgroup --system "$WORKER_USER"; fi
+    echo "group $WORKER_USER" >> "$manifest.new"
   fi
   if ! getent passwd "$WORKER_USER" >/dev/null; then
     if command -v useradd >/dev/null; then
@@ -91,6 +118,7 @@ make_worker_user() {
     else
       adduser --system --ingroup "$WORKER_USER" --no-create-home --home /nonexistent --shell "$nologin" --gecos "pam_mapi worker" "$WORKER_USER"
     fi
+    echo "user $WORKER_USER" >> "$manifest.new"
   fi
   # Kopano's server.cfg is root:kopano 0640 (Zarafa's: zarafa); its database password is
   # read through that group.
@@ -115,13 +143,25 @@ if [ -e "$DESTDIR$conf" ]; then
     echo "install-system: $conf is now root:$WORKER_USER $(stat -c %a "$conf") so the worker can read it; give its password files the same"
   fi
 elif [ -n "$DESTDIR" ]; then
-  install -D -m 0600 scripts/pam_mapi.conf.sample "$DESTDIR$conf"
+  mkdirs "$(dirname "$conf")"
+  install -m 0600 scripts/pam_mapi.conf.sample "$DESTDIR$conf"
   echo "$conf sha256=$(sha256sum "$DESTDIR$conf" | cut -d' ' -f1)" >> "$manifest.new"
 else
-  install -D -m 0640 -o root -g "$WORKER_USER" scripts/pam_mapi.conf.sample "$conf"
+  mkdirs "$(dirname "$conf")"
+  install -m 0640 -o root -g "$WORKER_USER" scripts/pam_mapi.conf.sample "$conf"
   echo "$conf sha256=$(sha256sum "$conf" | cut -d' ' -f1)" >> "$manifest.new"
 fi
+# The sample's store: an empty users file, so a fresh install is a working one with no users.
+users=${SYSCONFDIR:-/etc}/pam_mapi/users
+if [ ! -e "$DESTDIR$users" ]; then
+  mkdirs "$(dirname "$users")"
+  if [ -z "$DESTDIR" ]; then install -m 0640 -o root -g "$WORKER_USER" /dev/null "$users"
+  else install -m 0600 /dev/null "$DESTDIR$users"; fi
+  echo "$users sha256=$(sha256sum "$DESTDIR$users" | cut -d' ' -f1)" >> "$manifest.new"
+fi
 echo "$libdir/installed-files" >> "$manifest.new"
+# The directories last, deepest first, so that uninstall removes them after their files.
+sort -ru "$created" >> "$manifest.new"
 mv "$manifest.new" "$manifest"
 
 if [ -z "$DESTDIR" ]; then

@@ -171,7 +171,7 @@ export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
 
   const baseline = loadBaseline(root);
   if (baseline === null) {
-    if (users.length === 0) rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza (see /usr/share/doc/pam_mapi/pam.d-examples), then pam-mapi doctor --save-baseline'));
+    if (users.length === 0) rows.push(warn('pam.d', `no file in ${root.pamDir} uses pam_mapi: mail logins never reach it`, 'install a stanza (see /usr/share/doc/pam-mapi/pam.d-examples), then pam-mapi doctor --save-baseline'));
     rows.push(warn('pam.d baseline', 'no baseline saved: a deleted or changed stanza cannot be noticed', 'pam-mapi doctor --save-baseline'));
     return rows;
   }

@@ -1,6 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // pam-mapi-worker: serves the PAM module's requests. Usage:
-//   pam-mapi-worker [--config /etc/pam_mapi.conf] [--worker PATH] [--debug]   (args.ts)
+//   pam-mapi-worker [--config /etc/pam_mapi.conf] [--worker PATH] [--debug]
+//                   [--daemon [--log-file FILE]] [--pid-file FILE]              (args.ts)
+// In the foreground by default (systemd); --daemon for other inits (daemon.ts).
 // The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
@@ -19,6 +21,7 @@ import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
 import { QuietEvent } from '../log/quiet-event';
+import { detach, isDetachedCopy, StartupRelay, writePidFile } from './daemon';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -56,7 +59,8 @@ class Generation {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const logger = new StderrLogger(args.debug);
+  if (args.daemon && !isDetachedCopy()) process.exit(await detach(args.logFile));
+  const logger = new StartupRelay(new StderrLogger(args.debug));
   // Before the config is read: from here on the heap holds store passwords and users'
   // passwords, which no core file and no ptrace by the worker's own uid may reach.
   try {
@@ -115,8 +119,18 @@ async function main(): Promise<void> {
     logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
     process.exit(1);
   }
+  if (args.pidFile !== undefined) {
+    try {
+      writePidFile(args.pidFile);
+    } catch (e) {
+      logger.log('error', 'pidfile.failed', { file: args.pidFile, message: (e as Error).message });
+      server.close();
+      process.exit(1);
+    }
+  }
   reportPamDrift(new SystemRoot(), logger);
   logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });
+  logger.ready();
 
   process.on('SIGHUP', () => {
     let next: Generation;

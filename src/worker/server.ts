@@ -45,7 +45,9 @@ export async function listen(server: net.Server, socketPath: string, mode: numbe
     });
     return `fd ${fd} (systemd)`;
   }
-  fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  // 0755 as documented, whatever the umask (the unit's UMask=0077 would make it 0700).
+  const dir = path.dirname(socketPath);
+  if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
   await clearStale(socketPath);
   const oldMask = process.umask(0o177);
   try {

@@ -12,7 +12,7 @@ const sh = (script: string, extra: Record<string, string> = {}): string =>
   execFileSync('bash', [path.join(REPO_ROOT, 'scripts', script)], { env: { ...env, ...extra }, encoding: 'utf8' });
 const mode = (p: string): number => fs.statSync(path.join(stage, p)).mode & 0o777;
 // Where this system keeps its PAM modules, found the way the installer finds it.
-const pamDir = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/usr/lib64/security'].find((d) => fs.existsSync(path.join(d, 'pam_unix.so')));
+const pamDir = ['/usr/lib/x86_64-linux-gnu/security', '/lib/x86_64-linux-gnu/security', '/usr/lib64/security'].find((d) => fs.existsSync(path.join(d, 'pam_unix.so')));
 
 afterAll(() => fs.rmSync(stage, { recursive: true, force: true }));
 
@@ -22,14 +22,18 @@ test('the staged layout: module, worker, CLI, config, man pages, units', () => {
   sh('install-system.sh');
   expect(pamDir).toBeDefined();
   expect(mode(`${pamDir}/pam_mapi.so`)).toBe(0o644);
-  expect(fs.readlinkSync(path.join(stage, 'usr/sbin/pam-mapi-worker'))).toBe('/usr/lib/pam_mapi/dist/src/worker/main.js');
-  expect(fs.readlinkSync(path.join(stage, 'usr/bin/pam-mapi'))).toBe('/usr/lib/pam_mapi/dist/src/cli/main.js');
+  expect(fs.readlinkSync(path.join(stage, 'usr/sbin/pam-mapi-worker'))).toBe('../lib/pam_mapi/dist/src/worker/main.js');
+  expect(fs.readlinkSync(path.join(stage, 'usr/bin/pam-mapi'))).toBe('../lib/pam_mapi/dist/src/cli/main.js');
   expect(mode('usr/lib/pam_mapi/dist/src/worker/main.js')).toBe(0o755);
   expect(mode('etc/pam_mapi.conf')).toBe(0o600);
   for (const page of ['man8/pam_mapi.8']) expect(fs.existsSync(path.join(stage, 'usr/share/man', page))).toBe(true);
-  const service = fs.readFileSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.service'), 'utf8');
+  const service = fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.service'), 'utf8');
   expect(service).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
-  expect(fs.readFileSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.socket'), 'utf8')).toContain('ListenStream=/run/pam_mapi/worker.sock');
+  expect(fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.socket'), 'utf8')).toContain('ListenStream=/run/pam_mapi/worker.sock');
+  // Production only: nothing of the tests, the demo or the sandboxes.
+  for (const p of ['dist/src/sandbox', 'dist/src/demo', 'dist/test', 'node_modules/node-addon-api', 'node_modules/@types']) {
+    expect(fs.existsSync(path.join(stage, 'usr/lib/pam_mapi', p))).toBe(false);
+  }
   // The staged programs run from the staged tree with only the production dependencies.
   const hash = spawnSync(process.execPath, [path.join(stage, 'usr/lib/pam_mapi/dist/src/cli/main.js'), 'hash'], { input: 'pw\n', encoding: 'utf8' });
   expect(hash.stdout).toMatch(/^[0-9a-f]{40}\n$/);
@@ -48,7 +52,7 @@ test('uninstall removes what install put there, keeps a changed config and every
   expect(fs.existsSync(path.join(stage, `${pamDir}/pam_mapi.so`))).toBe(false);
   expect(fs.existsSync(path.join(stage, 'usr/lib/pam_mapi'))).toBe(false);
   expect(fs.existsSync(path.join(stage, 'usr/bin/pam-mapi'))).toBe(false);
-  expect(fs.existsSync(path.join(stage, 'lib/systemd/system/pam-mapi-worker.service'))).toBe(false);
+  expect(fs.existsSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.service'))).toBe(false);
   expect(fs.existsSync(path.join(stage, 'usr/share/man/man8/pam_mapi.8'))).toBe(false);
   expect(fs.readFileSync(path.join(stage, 'etc/unrelated'), 'utf8')).toBe('keep me');
   expect(fs.existsSync(path.join(stage, 'etc/pam_mapi.conf'))).toBe(true);
@@ -81,18 +85,24 @@ test('the systemd units pass systemd-analyze verify', () => {
   }
 });
 
-test('npm run deb: a package of the same layout, /etc/pam_mapi.conf a conffile, a postinst that saves the baseline', () => {
-  const deb = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8' }).trim().split('\n').pop() ?? '';
-  const debPath = path.join(REPO_ROOT, deb);
+test('npm run deb: a package of the same layout under /usr, the config made by the postinst, a postinst that saves the baseline', () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-deb-out-'));
+  const deb = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/deb.sh')], { encoding: 'utf8', env: { ...process.env, DEB_OUTDIR: outDir } }).trim().split('\n').pop() ?? '';
+  const debPath = path.resolve(REPO_ROOT, deb);
   const contents = execFileSync('dpkg-deb', ['--contents', debPath], { encoding: 'utf8' });
-  expect(contents).toMatch(new RegExp(`-rw-r--r-- root/root .* \\.${pamDir}/pam_mapi\\.so\\n`));
-  expect(contents).toMatch(/-rw------- root\/root .* \.\/etc\/pam_mapi\.conf\n/);
-  expect(contents).toMatch(/\.\/usr\/sbin\/pam-mapi-worker -> \/usr\/lib\/pam_mapi\/dist\/src\/worker\/main\.js/);
-  expect(contents).toMatch(/\.\/lib\/systemd\/system\/pam-mapi-worker\.socket\n/);
-  expect(contents).toMatch(/\.\/usr\/share\/man\/man5\/pam_mapi\.conf\.5\n/);
-  expect(contents).not.toMatch(/installed-files|node_modules\/jest\//);
-  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toBe('Package: pam-mapi\nDepends: libpam0g, nodejs (>= 20) | node (>= 20)\n');
-  expect(execFileSync('dpkg-deb', ['--info', debPath, 'conffiles'], { encoding: 'utf8' })).toBe('/etc/pam_mapi.conf\n');
+  expect(contents).toMatch(/-rw-r--r-- root\/root .* \.\/usr\/lib\/[a-z0-9_]+-linux-gnu\/security\/pam_mapi\.so\n/);
+  expect(contents).not.toMatch(/\.\/etc\/pam_mapi\.conf\n/);
+  expect(contents).toMatch(/-rw-r--r-- root\/root .* \.\/usr\/share\/pam-mapi\/pam_mapi\.conf\n/);
+  expect(contents).toMatch(/\.\/usr\/sbin\/pam-mapi-worker -> \.\.\/lib\/pam_mapi\/dist\/src\/worker\/main\.js/);
+  expect(contents).toMatch(/\.\/usr\/lib\/systemd\/system\/pam-mapi-worker\.socket\n/);
+  expect(contents).toMatch(/\.\/usr\/share\/man\/man5\/pam_mapi\.conf\.5\.gz\n/);
+  expect(contents).toMatch(/\.\/usr\/share\/doc\/pam-mapi\/copyright\n/);
+  expect(contents).toMatch(/\.\/usr\/share\/doc\/pam-mapi\/changelog\.Debian\.gz\n/);
+  expect(contents).toMatch(/^drwxr-xr-x root\/root .* \.\/\n/);
+  expect(contents).not.toMatch(/installed-files|node_modules\/jest\/| \.\/lib\//);
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toMatch(/^Package: pam-mapi\nDepends: libc6 \(>= [^)]+\), .*libpam0g \(>= [^)]+\), libstdc\+\+6 \(>= [^)]+\), nodejs \(>= 18\.19~\), adduser, init-system-helpers \(>= 1\.54~\)\n$/);
+  expect(execFileSync('dpkg-deb', ['--info', debPath], { encoding: 'utf8' })).toMatch(/\bmd5sums\b/);
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Maintainer'], { encoding: 'utf8' })).not.toMatch(/localhost/);
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
-  fs.rmSync(debPath);
+  fs.rmSync(outDir, { recursive: true, force: true });
 });
