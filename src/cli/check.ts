@@ -10,6 +10,7 @@ import path from 'path';
 import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, readConfig } from '../config/load';
 import { runPamTransaction } from '../pam/client';
 import { resolveId } from '../config/accounts';
+import { WORKER_USER } from '../protocol/constants';
 import { copyStack, RelayFor, writeOneOffStack } from './check-stack';
 import { findModule } from '../system/module-path';
 import { Heard, ReasonRelay } from './reason-relay';
@@ -75,15 +76,17 @@ export async function checkCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const service = args.pam ?? 'pam-mapi-check';
-  // The module talks only to a socket owned by root, so only root's check can stand between
-  // the module and the worker to hear its reason.
+  // The module talks only to a socket owned by root or the worker's user, so only root's check
+  // can stand between the module and the worker to hear its reason.
   const relaying = process.getuid?.() === 0;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pam-mapi-check-'));
   // One relay per worker socket and the user the line lets serve it (worker_user=).
   const relayTargets = new Map<string, { at: string; target: string; trusted: number[] }>();
   const relayFor: RelayFor = (target, lineArgs) => {
-    const workerUser = lineArgs.filter((a) => a.startsWith('worker_user=')).map((a) => a.slice('worker_user='.length)).pop();
-    const uid = workerUser === undefined || workerUser === '' ? undefined : resolveId('user', workerUser);
+    // As the module: worker_user= if the line gives one, else the worker's system user; a user
+    // that does not exist leaves root alone trusted.
+    const workerUser = lineArgs.filter((a) => a.startsWith('worker_user=')).map((a) => a.slice('worker_user='.length)).pop() ?? WORKER_USER;
+    const uid = workerUser === '' ? undefined : resolveId('user', workerUser);
     const trusted = uid === undefined ? [0] : [0, uid];
     const key = `${target}\0${trusted.join(',')}`;
     const known = relayTargets.get(key);

@@ -62,7 +62,7 @@ export class ReasonRelay {
       return;
     }
     if (!st.isSocket() || !this.trusted.includes(st.uid)) {
-      refuse(`${this.target} is not a socket owned by root (uid ${st.uid}): refusing to talk to it`);
+      refuse(`${this.target} is not a socket owned by root or the worker's user (uid ${st.uid}): refusing to talk to it`);
       return;
     }
     const worker = net.connect(this.target);

@@ -61,7 +61,7 @@ test('systemd-analyze security rates the shipped service unit 2.0 or lower', () 
     // The worker's own addon is installed with it, and loads from the installed tree.
     const peer = path.join(stage, 'usr/lib/pam_mapi/dist/src/worker/peer.js');
     expect(execFileSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(peer)}).peerCredentials)`], { encoding: 'utf8' })).toBe('function\n');
-    const unit = path.join(stage, 'lib/systemd/system/pam-mapi-worker.service');
+    const unit = path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.service');
     const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', unit], { encoding: 'utf8' });
     const score = /Overall exposure level for pam-mapi-worker\.service: ([0-9.]+)/.exec(r.stdout);
     expect(score).not.toBeNull();

@@ -14,7 +14,9 @@ describe('the worker\'s socket', () => {
     expect(parseWorkerArgs(['--worker', '/run/x.sock'])).toEqual({ kind: 'run', args: expect.objectContaining({ socket: '/run/x.sock' }) });
     expect(parseWorkerArgs(['--socket', '/run/x.sock'])).toEqual({ kind: 'run', args: expect.objectContaining({ socket: '/run/x.sock' }) });
     expect(parseWorkerArgs(['--worker'])).toEqual({ kind: 'usage', problem: '--worker needs a value' });
-    expect(parseWorkerArgs(['--config', '/x.conf', '--debug'])).toEqual({ kind: 'run', args: { config: '/x.conf', configGiven: true, debug: true } });
+    expect(parseWorkerArgs(['--config', '/x.conf', '--debug'])).toEqual({ kind: 'run', args: { config: '/x.conf', configGiven: true, debug: true, daemon: false } });
+    expect(parseWorkerArgs(['--daemon', '--log-file', '/l', '--pid-file', '/p'])).toEqual({ kind: 'run', args: expect.objectContaining({ daemon: true, logFile: '/l', pidFile: '/p' }) });
+    expect(parseWorkerArgs(['--log-file', '/l'])).toEqual({ kind: 'usage', problem: '--log-file goes with --daemon' });
     expect(parseWorkerArgs(['--sokcet', '/x'])).toEqual({ kind: 'usage', problem: 'unknown argument --sokcet' });
   });
   test('pam-mapi check --worker PATH', () => {
