@@ -13,13 +13,25 @@ export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-syslog-'));
   const out = path.join(dir, 'syslog.txt');
   fs.writeFileSync(out, '');
+  const inNamespace = process.env.PAM_MAPI_TEST_NS === '1';
+  // In scripts/test.sh's private mount namespace the sink is always mounted over /dev/log. A
+  // host without a syslog gets an empty placeholder to mount over, left in place: removing it
+  // would detach the mount of every other test run on the host (the kernel drops a mount
+  // whose mountpoint is unlinked), so that they lost their syslog lines.
+  if (inNamespace && !fs.existsSync('/dev/log')) {
+    try {
+      fs.writeFileSync('/dev/log', '', { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
   const devLogExists = fs.existsSync('/dev/log');
   let mode: 'created' | 'mounted';
   let sockPath: string;
   if (!devLogExists) {
     mode = 'created';
     sockPath = '/dev/log';
-  } else if (process.env.PAM_MAPI_TEST_NS === '1') {
+  } else if (inNamespace) {
     mode = 'mounted';
     sockPath = path.join(dir, 'log.sock');
   } else {
