@@ -47,14 +47,16 @@
       "target_name": "peer_credentials",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/peer/peer_credentials.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"]
     },
     {
       # The Node addon: a real libpam client, for tests, the demo and the CLI.
       "target_name": "pam_client",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/addon/pam_client.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
       "libraries": ["-lpam"]
     }
   ]
