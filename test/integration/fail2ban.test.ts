@@ -61,3 +61,21 @@ test('the jail bans each failing rhost and reads the user whole, hostile names i
   fs.rmSync(path.dirname(logfile), { recursive: true, force: true });
   fs.rmSync(conf, { recursive: true, force: true });
 });
+
+test('pam_unix\'s own failure line (two spaces before user=, as pam_unix writes it) is read too: with quiet it is the one that counts', async () => {
+  // A real pam_unix failure: root with a wrong password, from its own rhost.
+  box.service('unix', ['auth required pam_unix.so']);
+  const mark = syslogMark();
+  expect((await pamRun(box, 'unix', 'root', ['not-root-s-password'], { rhost: '203.0.113.201' })).auth).not.toBe('PAM_SUCCESS');
+  const raw = (await syslogSince(mark, 300)).filter((l) => l.includes('pam_unix(unix:auth): authentication failure') && l.includes('rhost=203.0.113.201'));
+  expect(raw).toHaveLength(1);
+  expect(raw[0]).toMatch(/rhost=203\.0\.113\.201 {2}user=root$/);
+  const logfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-f2b-')), 'auth.log');
+  fs.writeFileSync(logfile, raw.map((l) => l.replace(/^<\d+>(\w{3} [ \d]\d \d\d:\d\d:\d\d) /, '$1 mailhost ')).join('\n') + '\n');
+  const conf = privateFail2banConfig();
+  const found = execFileSync('fail2ban-regex', ['-c', conf, '-o', '<ip> <F-USER>', logfile, filter], { encoding: 'utf8' }).trim();
+  expect(found).toBe('203.0.113.201 root');
+  fs.rmSync(path.dirname(logfile), { recursive: true, force: true });
+  fs.rmSync(conf, { recursive: true, force: true });
+});
+
