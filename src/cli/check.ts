@@ -9,8 +9,7 @@ import os from 'os';
 import path from 'path';
 import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET, readConfig } from '../config/load';
 import { runPamTransaction } from '../pam/client';
-import { resolveId } from '../config/accounts';
-import { WORKER_USER } from '../protocol/constants';
+import { socketOwners } from '../system/socket-owners';
 import { copyStack, RelayFor, writeOneOffStack } from './check-stack';
 import { findModule } from '../system/module-path';
 import { Heard, ReasonRelay } from './reason-relay';
@@ -83,11 +82,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
   // One relay per worker socket and the user the line lets serve it (worker_user=).
   const relayTargets = new Map<string, { at: string; target: string; trusted: number[] }>();
   const relayFor: RelayFor = (target, lineArgs) => {
-    // As the module: worker_user= if the line gives one, else the worker's system user; a user
-    // that does not exist leaves root alone trusted.
-    const workerUser = lineArgs.filter((a) => a.startsWith('worker_user=')).map((a) => a.slice('worker_user='.length)).pop() ?? WORKER_USER;
-    const uid = workerUser === '' ? undefined : resolveId('user', workerUser);
-    const trusted = uid === undefined ? [0] : [0, uid];
+    // The module's rule, never a looser one: the password goes where the module would send it.
+    const trusted = socketOwners(lineArgs).uids;
     const key = `${target}\0${trusted.join(',')}`;
     const known = relayTargets.get(key);
     if (known !== undefined) return known.at;

@@ -20,3 +20,8 @@ export function resolveId(kind: 'user' | 'group', value: string, root = '/'): nu
   if (/^[0-9]+$/.test(value)) return Number(value);
   return lookup(`${root.replace(/\/$/, '')}/etc/${kind === 'user' ? 'passwd' : 'group'}`, value);
 }
+
+/** A user's id by name only, as getpwnam() looks it up: a number is not taken for an id. */
+export function userIdByName(name: string, root = '/'): number | undefined {
+  return lookup(`${root.replace(/\/$/, '')}/etc/passwd`, name);
+}

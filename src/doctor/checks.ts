@@ -5,7 +5,6 @@ import path from 'path';
 import { SYSTEM_MODULE_DIRS } from '../system/module-path';
 import { DEFAULT_CONFIG_PATH, DEFAULT_SOCKET } from '../config/load';
 import { checkModule } from '../pam/client';
-import { resolveId } from '../config/accounts';
 import { WORKER_USER } from '../protocol/constants';
 import { probeWorker, PROBE_USER } from '../protocol/probe';
 import { storeContext } from '../stores/context';
@@ -18,6 +17,7 @@ import { Logger } from '../log/logger';
 import { loadBaseline, recordedAt, sha256 } from '../system/baseline';
 import { isPamMapi, PamFile, PamLine, readPamDir, usesPamMapi } from '../system/pamd';
 import { SystemRoot } from '../system/root';
+import { ownerName, socketOwners, SocketOwners } from '../system/socket-owners';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
@@ -60,7 +60,7 @@ export async function checkWorker(config: Config, socketOverride?: string): Prom
   }
   if (!st.isSocket()) return [fail('worker', `${socket} is not a socket`, `remove ${socket} and restart pam-mapi-worker`)];
   // The module's rule (native/shim/channel.c): root's, or the worker's system user's.
-  const owner = st.uid === 0 ? 'root' : st.uid === resolveId('user', WORKER_USER) ? WORKER_USER : null;
+  const owner = ownerName(st.uid, socketOwners([]));
   if (owner === null) rows.push(fail('worker socket', `${socket} is owned by uid ${st.uid}, neither root nor ${WORKER_USER}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; systemd, or the worker running as ${WORKER_USER} or root, must create it`));
   const mode = st.mode & 0o777;
   if (mode !== config.worker.socketMode) {
@@ -203,12 +203,14 @@ export function checkPamFiles(root: SystemRoot, config: Config | null): Row[] {
  * nowhere, or at a worker that does not answer, fails every login through those lines. */
 export async function checkStanzaWorkers(root: SystemRoot, config: Config | null, checked: string | null): Promise<Row[]> {
   const users = new Map<string, string[]>();
+  const owners = new Map<string, SocketOwners>();
   for (const f of readPamDir(root.pamDir).filter(usesPamMapi)) {
     for (const l of f.lines.filter((x) => isPamMapi(x.module))) {
       // The shim takes the last non-empty worker= of a line, as it reads the arguments in order.
       const named = l.args.filter((a) => a.startsWith('worker=') && a !== 'worker=').map((a) => a.slice('worker='.length)).pop();
       if (named === undefined || named === '' || named === checked) continue;
       users.set(named, [...(users.get(named) ?? []), `pam.d/${f.service}:${l.lineNo}`]);
+      owners.set(`${named}\0pam.d/${f.service}:${l.lineNo}`, socketOwners(l.args));
     }
   }
   const rows: Row[] = [];
@@ -227,8 +229,10 @@ export async function checkStanzaWorkers(root: SystemRoot, config: Config | null
       rows.push(fail(check, `${socket} (${where}) is not a socket: every login through these lines gets PAM_AUTHINFO_UNAVAIL`, edit));
       continue;
     }
-    if (st.uid !== 0) {
-      rows.push(fail(check, `${socket} (${where}) is owned by uid ${st.uid}: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; the worker (or systemd) must create it as root`));
+    // Each line's own rule: its worker_user=, else pam-mapi.
+    const refusing = lines.filter((line) => ownerName(st.uid, owners.get(`${socket}\0${line}`) ?? socketOwners([])) === null);
+    if (refusing.length > 0) {
+      rows.push(fail(check, `${socket} (named by ${refusing.join(', ')}) is owned by uid ${st.uid}, neither root nor the line's worker user: pam_mapi.so refuses to talk to it`, `stop whatever created ${socket}; systemd, or the worker running as root or its own user (worker_user=, default ${WORKER_USER}), must create it`));
       continue;
     }
     const answer = await probeWorker(socket, (config?.worker.storeTimeoutMs ?? 5000) + 2000);

@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
+import { MODULE_PATH, REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
 import { recordSecret } from '../../src/sandbox/secret-audit';
 import { syslogMark, syslogSince } from '../helpers/syslog';
 
@@ -109,4 +109,9 @@ test('check\'s relay makes the module\'s own checks on the real socket: no byte 
   const owned = path.join(box.dir, 'owned.sock');
   execFileSync('python3', ['-c', 'import os, socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1]); os.chown(sys.argv[1], 65534, 65534)', owned]);
   expect(cli(['check', 'alice', '--worker', owned], 'wonderland\n').out).toContain(`note: ${owned} is not a socket owned by root or the worker's user (uid 65534): refusing to talk to it\n`);
+  // worker_user= is a user name, as the module's getpwnam() reads it: "65534" names no user, so
+  // the module trusts root alone there, and so does the relay (it used to take the number as a uid).
+  const numeric = fs.mkdtempSync(path.join(box.dir, 'numeric-'));
+  fs.writeFileSync(path.join(numeric, 'smtp'), `auth required ${MODULE_PATH} worker=${owned} worker_user=65534\n`);
+  expect(cli(['check', 'alice', '--pam', 'smtp', '--pam-dir', numeric], 'wonderland\n').out).toContain(`note: ${owned} is not a socket owned by root or the worker's user (uid 65534): refusing to talk to it\n`);
 }, 20000);

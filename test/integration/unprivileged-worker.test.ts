@@ -102,6 +102,20 @@ describe('the module trusts root and the worker user, no one else', () => {
     expect(rows).toEqual([{ check: 'worker socket', status: 'OK', detail: `${daemonSock}: pam-mapi's, mode 0600` }]);
   });
 
+  test('pam-mapi doctor judges a stanza\'s own worker= by that line\'s worker_user=, as the module does', () => {
+    const root = path.join(box.dir, 'doctor-stanza-root');
+    fs.mkdirSync(path.join(root, 'etc/pam.d'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/pam_mapi.conf'), `[store]\npath = ${box.dir}/daemon.conf.users\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(root, 'etc/pam.d/imap'), `auth required pam_mapi.so worker=${daemonSock} worker_user=daemon\n`);
+    fs.writeFileSync(path.join(root, 'etc/pam.d/pop3'), `auth required pam_mapi.so worker=${daemonSock}\n`);
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../../src/cli/main.js'), 'doctor', '--root', root, '--json'], { encoding: 'utf8' });
+    const rows = (JSON.parse(r.stdout) as { checks: Array<{ check: string; status: string; detail: string }> }).checks.filter((c) => c.check === `worker=${daemonSock}`);
+    // imap's line lets daemon serve it; pop3's (pam-mapi, not daemon, on this host) does not.
+    expect(rows.map((c) => c.status)).toEqual(['FAIL']);
+    expect(rows[0].detail).toContain('named by pam.d/pop3:1');
+    expect(rows[0].detail).not.toContain('imap');
+  });
+
   test('a socket owned by another non-root uid is refused: PAM_AUTHINFO_UNAVAIL, not one byte sent', async () => {
     const nobodySock = await worker(NOBODY, 'nobody');
     box.service('other', [`auth required {module} worker=${nobodySock} worker_user=daemon`]);
