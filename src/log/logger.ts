@@ -9,9 +9,14 @@ export interface Logger {
   log(level: Level, event: string, fields?: Fields): void;
 }
 
+/** Characters JSON leaves as they are but a log viewer may take for a line break or use to
+ * reorder what it shows: line and paragraph separators, format controls (bidi overrides),
+ * private-use and unassigned code points. */
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
+
 function quote(value: string): string {
   if (/^[A-Za-z0-9_.:/@+-]+$/.test(value)) return value;
-  return JSON.stringify(value);
+  return JSON.stringify(value).replace(INVISIBLE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
 export function formatLine(level: Level, event: string, fields: Fields = {}): string {
