@@ -120,21 +120,22 @@ export function openTrustedFile(
   }
 }
 
-/** For files read later by a library (CA bundles): not writable by group or others. Symbolic
- * links are followed, as /etc/ssl/certs is made of them. */
-export function checkTrustedFile(file: string, holdsSecret: boolean, what: string): void {
-  let st: fs.Stats;
+/** For files read later by a library (CA bundles), by their path. Symbolic links are followed
+ * (/etc/ssl/certs is made of them), and the file they lead to must deserve trust as a file the
+ * worker reads itself does: its owner, its mode and every directory above it (whoever could
+ * replace a CA could impersonate the store's server). */
+export function checkTrustedFile(file: string, holdsSecret: boolean, what: string, id: WorkerIdentity = workerIdentity()): void {
+  let real: string;
   try {
-    st = fs.statSync(file);
+    real = fs.realpathSync(file);
   } catch (e) {
     throw new ConfigError(`${what} ${file}: ${(e as Error).message}`);
   }
-  const mode = modeText(st.mode);
-  if ((st.mode & 0o022) !== 0) {
-    throw new ConfigError(`${what} ${file} is writable by group or others (mode ${mode}): refusing it; run chmod go-w ${file}`);
-  }
-  if (holdsSecret && (st.mode & 0o044) !== 0) {
-    throw new ConfigError(`${what} ${file} holds a password and is readable by group or others (mode ${mode}): refusing it; run chmod 600 ${file}`);
+  try {
+    readTrustedFile(real, { what, holdsSecret }, id);
+  } catch (e) {
+    if (real === file || !(e instanceof ConfigError)) throw e;
+    throw new ConfigError(`${e.message} (reached through the link ${file})`, e.fix);
   }
 }
 

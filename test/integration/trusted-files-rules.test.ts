@@ -122,6 +122,29 @@ describe('password files', () => {
   });
 });
 
+describe('CA files (read by the database and LDAP libraries by their path)', () => {
+  const ldap = (ca: string): string => `[store]\ntype = ldap\nuri = ldaps://127.0.0.1\nbase = dc=x\nfilter = (uid=%u)\nca_file = ${ca}\n`;
+  test('owned by another uid, or in a directory another uid owns: refused (whoever could swap it could pose as the server)', () => {
+    const theirs = write('ca-theirs.pem', 'x', 0o644, { uid: STRANGER, gid: STRANGER });
+    expect(() => loadConfig(write('a.conf', ldap(theirs)))).toThrow(`CA file ${theirs} is owned by uid ${STRANGER}`);
+    const strangersDir = path.join(dir, 'strangers');
+    fs.mkdirSync(strangersDir, { mode: 0o755 });
+    const inTheirDir = write('strangers/ca.pem', 'x', 0o644);
+    fs.chownSync(strangersDir, STRANGER, STRANGER);
+    expect(() => loadConfig(write('b.conf', ldap(inTheirDir)))).toThrow(`its directory ${strangersDir} is owned by uid ${STRANGER}`);
+    // Through a link, the file it leads to is what is judged.
+    const link = path.join(dir, 'ca-link.pem');
+    fs.symlinkSync(theirs, link);
+    expect(() => loadConfig(write('c.conf', ldap(link)))).toThrow(`(reached through the link ${link})`);
+  });
+  test('root\'s, through a link as /etc/ssl/certs has them: accepted', () => {
+    const ca = write('ca.pem', 'x', 0o644);
+    const link = path.join(dir, 'ca-link.pem');
+    fs.symlinkSync(ca, link);
+    expect(() => loadConfig(write('d.conf', ldap(link)))).not.toThrow();
+  });
+});
+
 describe('Kopano\'s server.cfg', () => {
   test('readable by others while it holds mysql_password: refused', () => {
     const cfg = write('server.cfg', 'mysql_password = pw\n', 0o644);
