@@ -42,10 +42,17 @@ export function cryptSchemeName(stored: string): string {
   return /^[./0-9A-Za-z]{13}$/.test(stored) ? 'DES' : 'unknown';
 }
 
+/** A whole crypt(3) string, not only its setting: crypt_checksalt() reads only the setting, and
+ * takes any text for a DES salt and its first two characters (so "secret" would pass). DES is
+ * 13 characters; BSDi's extended DES 20; bcrypt 53 after "$2y$NN$"; every other "$id$" scheme
+ * ends in a "$" and a hash of at least 22 characters. */
+const COMPLETE_HASH = [/^[./0-9A-Za-z]{13}$/, /^_[./0-9A-Za-z]{19}$/, /^\$2[abxy]?\$[0-9]{2}\$[./0-9A-Za-z]{53}$/,
+  /^\$(?!2[abxy]?\$)[^$]+\$[^\0]*\$[./0-9A-Za-z]{22,}$/];
+
 /** Whether the system's libcrypt can check this string: what a file store asks when it loads a
  * line, so a hash it cannot check is that user's error at once, not at the first login. */
 export function cryptSupported(stored: string): boolean {
-  if (stored.length === 0 || stored.length >= 384 || stored.includes('\0')) return false;
+  if (stored.length === 0 || stored.length >= 384 || !COMPLETE_HASH.some((re) => re.test(stored))) return false;
   const state = load().checkSalt(stored);
   // "legacy" is a scheme the system still checks but would not make now (DES, MD5-crypt):
   // existing hashes of those keep working.

@@ -61,6 +61,10 @@ test('a scheme the system does not know: an error naming the scheme only', async
   await expect(verifyCrypt('$q$unknown$scheme', Buffer.from('x'), signal)).rejects.toThrow(/^\{CRYPT\}\$q\$: the system's crypt\(3\) does not support this scheme/);
   expect(cryptSupported('$q$unknown$scheme')).toBe(false);
   expect(cryptSupported('not a hash at all')).toBe(false);
+  // crypt_checksalt() alone would take these for DES salts "se" and "ab".
+  expect(cryptSupported('secret')).toBe(false);
+  expect(cryptSupported('abcdefghijklm')).toBe(true);
+  expect(cryptSupported('$6$abc')).toBe(false);
 });
 
 test.each(['$6$abcdefgh', '$1$abcdefgh', '$y$j9T$abcdefghijklmnop'])('%s runs off the event loop: other callbacks run while it computes', async (setting) => {
