@@ -196,6 +196,24 @@ describe('config', () => {
     fs.chmodSync(path.join(box.dir, 'open-ldap.cfg'), 0o644);
     expect(() => loadConfig(conf('open', `[store]\ntype = zarafa\nserver_cfg = ${host}\n`))).toThrow(/open-ldap\.cfg holds a password and is readable by group or others/);
   });
+  test('the older ldap_host, ldap_port and ldap_protocol make the URI when ldap_uri is not set', () => {
+    const host = kopanoHost('oldkeys', 'openldap', [...siteLines('').filter((l) => !l.startsWith('ldap_uri')), 'ldap_host = 127.0.0.1', `ldap_port = ${slapd.ldapPort}`]);
+    expect(loadConfig(conf('oldkeys', `[store]\ntype = zarafa\nserver_cfg = ${host}\n`)).stores.get('')?.settings)
+      .toMatchObject({ ldap: { servers: [{ host: '127.0.0.1', port: slapd.ldapPort, secure: false }] } });
+  });
+  test('files that include each other are refused; an included file others may write is refused', () => {
+    const a = path.join(box.dir, 'loop-a.cfg');
+    box.file('loop-b.cfg', `!include ${a}\n`, 0o644);
+    box.file('loop-a.cfg', `!include ${path.join(box.dir, 'loop-b.cfg')}\n`, 0o644);
+    const loop = box.file('loop-server.cfg', `user_plugin = ldap\nuser_plugin_config = ${a}\n`, 0o640);
+    expect(() => loadConfig(conf('loop', `[store]\ntype = zarafa\nserver_cfg = ${loop}\n`))).toThrow(/!include nested deeper than 8 files/);
+    const host = kopanoHost('writable', 'openldap', siteLines(slapd.ldapUri));
+    const shared = path.join(box.dir, 'shared-defaults.cfg');
+    fs.writeFileSync(shared, 'ldap_loginname_attribute = cn\n', { mode: 0o666 });
+    fs.chmodSync(shared, 0o666);
+    fs.appendFileSync(path.join(box.dir, 'writable-ldap.cfg'), `!include ${shared}\n`);
+    expect(() => loadConfig(conf('writable', `[store]\ntype = zarafa\nserver_cfg = ${host}\n`))).toThrow(/shared-defaults\.cfg .*writable by group or others/);
+  });
   test('user_plugin = unix says to stack pam_unix, and why', () => {
     const cfg = box.file('unix-server.cfg', 'user_plugin = unix\n', 0o640);
     expect(() => loadConfig(conf('unix', `[store]\ntype = zarafa\nserver_cfg = ${cfg}\n`))).toThrow(/user_plugin = unix: .*pam_unix\.so.*\/etc\/shadow.*stack pam_unix\.so/);
