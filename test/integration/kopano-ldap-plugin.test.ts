@@ -33,7 +33,8 @@ function writeKopanoShare(dir: string): void {
   ];
   fs.writeFileSync(path.join(dir, 'ldap.openldap.cfg'), [
     ...common,
-    'ldap_user_type_attribute_value = posixAccount',
+    // Kopano reads a list: every class must be on the entry.
+    'ldap_user_type_attribute_value = posixAccount, inetOrgPerson',
     'ldap_user_search_filter =',
     'ldap_user_unique_attribute = uidNumber',
     'ldap_loginname_attribute = uid',
@@ -89,6 +90,7 @@ beforeAll(async () => {
     person('Anna Posix', 'anna-pw', ['posixAccount', 'kopano-user'], posix('anna', 2001)),
     person('Ina Imap', 'ina-pw', ['posixAccount', 'kopano-user'], { ...posix('ina', 2002), kopanoEnabledFeatures: 'imap' }),
     person('Olga Off', 'olga-pw', ['posixAccount', 'kopano-user'], { ...posix('olga', 2004), employeeType: 'true' }),
+    person('Zero Active', 'zero-pw', ['posixAccount', 'kopano-user'], { ...posix('zero', 2005), employeeType: '0' }),
     person('Shared Box', 'shared-pw', ['posixAccount', 'kopano-user'], { ...posix('sharedbox', 2003), kopanoSharedStoreOnly: '1' }),
     // Not a posixAccount: Kopano's OpenLDAP filter does not find it.
     person('Nora Noposix', 'nora-pw', [], { uid: 'nora' }),
@@ -142,11 +144,16 @@ describe('OpenLDAP (ldap.openldap.cfg: posixAccount, uid)', () => {
     expect(await auth('smtp', ' anna', 'anna-pw')).toBe('PAM_USER_UNKNOWN');
     expect(await auth('smtp', 'Anna Posix', 'anna-pw')).toBe('PAM_USER_UNKNOWN');
   });
+  test('the filter is Kopano\'s: every class of ldap_user_type_attribute_value, then the login attribute', () => {
+    expect(loadConfig(path.join(box.dir, 'pam_mapi.conf')).stores.get('')?.settings)
+      .toMatchObject({ ldap: { filter: '(&(objectClass=posixAccount)(objectClass=inetOrgPerson)(uid=%u))', loginRules: [{ attribute: 'uid' }] } });
+  });
   test('an entry that is not a posixAccount is not a user', async () => {
     expect(await auth('smtp', 'nora', 'nora-pw')).toBe('PAM_USER_UNKNOWN');
   });
   test('ldap_nonactive_attribute: a user it marks, and a shared store, do not log in', async () => {
     expect(await both('smtp', 'olga', 'olga-pw')).toEqual(['PAM_PERM_DENIED', undefined]);
+    expect(await both('smtp', 'zero', 'zero-pw')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
     expect(await both('smtp', 'sharedbox', 'shared-pw')).toEqual(['PAM_PERM_DENIED', undefined]);
   });
   test('features: server.cfg disables imap, the propmap attribute enables it per user', async () => {

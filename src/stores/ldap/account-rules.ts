@@ -36,9 +36,10 @@ export function entryState(get: (attribute: string) => string[], now: number, no
   for (const flag of ['kopanoSharedStoreOnly', 'zarafaSharedStoreOnly']) {
     if (integer(flag, get(flag)) === 1n) return 'inactive';
   }
-  // Kopano reads its non-active attribute as a boolean where only 0 and false mean no; a value
-  // we do not know is taken for "no login" rather than guessed to be one.
-  if (nonActiveAttribute !== null && get(nonActiveAttribute).some((v) => !['', '0', 'false', 'no'].includes(v.trim().toLowerCase()))) return 'inactive';
+  // Kopano reads its non-active attribute as a number (atoi), non-zero meaning no login; 0,
+  // false, no and an empty value mean a login. Other text, which Kopano would read as 0, is
+  // taken for "no login" rather than guessed to be one.
+  if (nonActiveAttribute !== null && get(nonActiveAttribute).some((v) => !/^(?:[+-]?0+|false|no|)$/i.test(v.trim()))) return 'inactive';
   if (['kopanoResourceType', 'zarafaResourceType'].some((a) => get(a).some((v) => v.trim() !== ''))) return 'inactive';
   const expires = integer('accountExpires', get('accountExpires'));
   if (expires !== null && !NEVER.includes(expires) && expires / INTERVALS_PER_MS - MS_FROM_1601_TO_1970 <= BigInt(now)) return 'expired';

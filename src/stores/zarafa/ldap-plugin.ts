@@ -106,7 +106,8 @@ export function ldapPluginSettings(r: SectionReader, server: ServerCfg): KopanoL
   const base = get('ldap_search_base');
   set('base', 'ldap_search_base', base.value, base.file);
 
-  // Kopano finds a user with (&(objectClass=<type value>)<user search filter>(<login attr>=name)).
+  // Kopano finds a user with (&(objectClass=<type value>)<user search filter>(<login attr>=name));
+  // a type value may list several classes separated by commas, all of which the entry must have.
   const typeAttr = get('ldap_object_type_attribute');
   const typeValue = get('ldap_user_type_attribute_value');
   const extra = get('ldap_user_search_filter');
@@ -118,7 +119,8 @@ export function ldapPluginSettings(r: SectionReader, server: ServerCfg): KopanoL
     throw new ConfigError(`${extra.file}: ldap_user_search_filter: "${extra.value}" holds ${LOGIN_PLACEHOLDER}, which Kopano does not replace; the login is compared in ldap_loginname_attribute`);
   }
   const extraFilter = extra.value === '' ? '' : extra.value.startsWith('(') ? extra.value : `(${extra.value})`;
-  set('filter', 'ldap_user_search_filter', `(&(${typeAttr.value}=${escapeFilterValue(typeValue.value)})${extraFilter}(${login.value}=${LOGIN_PLACEHOLDER}))`, extra.file);
+  const classes = typeValue.value.split(',').map((c) => c.trim()).filter((c) => c !== '').map((c) => `(${typeAttr.value}=${escapeFilterValue(c)})`).join('');
+  set('filter', 'ldap_user_search_filter', `(&${classes}${extraFilter}(${login.value}=${LOGIN_PLACEHOLDER}))`, extra.file);
   set('login_attribute', 'ldap_loginname_attribute', login.value, login.file);
   const nonActive = get('ldap_nonactive_attribute');
   set('nonactive_attribute', 'ldap_nonactive_attribute', nonActive.value, nonActive.file);
