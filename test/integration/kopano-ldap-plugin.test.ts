@@ -52,7 +52,7 @@ function writeKopanoShare(dir: string): void {
     '# PR_EC_ENABLED_FEATURES',
     '0x67B3101E = kopanoEnabledFeatures',
     '# PR_EC_DISABLED_FEATURES',
-    '0x67B4101E = kopanoDisabledFeatures',
+    '0x67b4101e = kopanoDisabledFeatures',
     '',
   ].join('\n'), { mode: 0o644 });
 }
@@ -231,6 +231,7 @@ describe('config', () => {
     expect(text).toContain(`uri = ${slapd.ldapUri} (ldap_uri, ${path.join(box.dir, 'openldap-ldap.cfg')})`);
     expect(text).toContain(`login_attribute = sAMAccountName (ldap_loginname_attribute, ${share}/ldap.active-directory.cfg)`);
     expect(text).toContain(`enabled_features_attribute = kopanoEnabledFeatures (0x67B3101E, ${share}/ldap.propmap.cfg)`);
+    expect(text).toContain(`disabled_features_attribute = kopanoDisabledFeatures (0x67B4101E, ${share}/ldap.propmap.cfg)`);
     expect(text).toContain('bind_password = (set)');
     expect(text).not.toContain(SERVICE_PASSWORD);
     expect(rows.filter((r) => JSON.stringify(r).includes('answered a lookup'))).toHaveLength(3);

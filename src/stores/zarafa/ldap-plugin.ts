@@ -127,7 +127,9 @@ export function ldapPluginSettings(r: SectionReader, server: ServerCfg): KopanoL
   // Removed from Kopano in 2021 (bind only); older files may still say password.
   const method = get('ldap_authentication_method');
   set('auth_method', 'ldap_authentication_method', method.value, method.file);
-  const features = (tags: string[]): KopanoValue | undefined => tags.map((t) => cfg.propmap.get(t)).find((v) => v !== undefined && v.value !== '');
+  // Property tags are hex numbers: 0x67b3101e and 0x67B3101E are one tag.
+  const features = (tags: string[]): KopanoValue | undefined => [...cfg.propmap]
+    .find(([tag, v]) => tags.some((t) => t.toLowerCase() === tag.toLowerCase()) && v.value !== '')?.[1];
   const enabled = features(ENABLED_FEATURES_TAGS);
   if (enabled !== undefined) set('enabled_features_attribute', ENABLED_FEATURES_TAGS[0], enabled.value, enabled.file);
   const disabled = features(DISABLED_FEATURES_TAGS);
