@@ -41,7 +41,7 @@ export function parseFileStoreSettings(r: SectionReader): FileStoreSettings {
   if (realm !== null && realm.includes(':')) r.fail('realm', 'an htdigest realm has no ":"');
   const allowPlaintext = r.boolean('allow_plaintext', false);
   if (format === 'plain' && !allowPlaintext) r.fail('format', 'plain holds passwords as they are typed: anyone who reads the file (or a backup of it) has them all; set allow_plaintext = yes to accept that');
-  if (allowPlaintext && format !== 'plain' && format !== 'dovecot') r.fail('allow_plaintext', `format = ${format} has no plain-text passwords`);
+  if (allowPlaintext && format !== 'plain' && format !== 'dovecot') r.fail('allow_plaintext', `format = ${format} has no passwords in clear text`);
   return {
     path: r.string('path', DEFAULT_USERS_FILE),
     disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),

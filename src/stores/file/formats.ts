@@ -38,7 +38,7 @@ export interface FormatOptions {
 
 const NO_FEATURES = (): StoreUser['features'] => ({ enabled: [], disabled: [] });
 const active = (login: string): StoreUser => ({ login, state: 'active', features: NO_FEATURES() });
-const PLAINTEXT_REFUSED = 'a plain-text password, which this store reads only with allow_plaintext = yes';
+const PLAINTEXT_REFUSED = 'a password in clear text, which this store reads only with allow_plaintext = yes';
 
 const pamMapi: UsersFormat = {
   name: 'pam_mapi',
