@@ -51,6 +51,15 @@
       "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"]
     },
     {
+      # The system's crypt(3) (libxcrypt's crypt_rn) on libuv's thread pool, for every store's
+      # crypt schemes. Needs Debian's libcrypt-dev to build.
+      "target_name": "system_crypt",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": ["native/crypt/crypt.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "libraries": ["-lcrypt"]
+    },
+    {
       # The Node addon: a real libpam client, for tests, the demo and the CLI.
       "target_name": "pam_client",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
   sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind
   lintian)
+# The crypt(3) addon links the system's libcrypt (libxcrypt); the file store's tests make their
+# files with Apache's own htpasswd/htdigest and Dovecot's doveadm pw.
+packages+=(libcrypt-dev apache2-utils dovecot-core)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi

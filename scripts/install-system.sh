@@ -46,7 +46,8 @@ trap 'rm -rf "$created" "$npmlogs"' EXIT
 
 mkdirs() { # mkdirs DIR: create DIR and its missing parents, recording those it created
   local d=$1 missing=()
-  while [ ! -d "$DESTDIR$d" ]; do missing+=("$d"); d=$(dirname "$d"); done
+  # Stops at /: a DESTDIR that does not exist yet is made by mkdir -p, not recorded.
+  while [ "$d" != / ] && [ ! -d "$DESTDIR$d" ]; do missing+=("$d"); d=$(dirname "$d"); done
   mkdir -p "$DESTDIR$1"
   local i; for ((i = ${#missing[@]} - 1; i >= 0; i--)); do echo "${missing[i]}/" >> "$created"; done
 }
@@ -68,6 +69,7 @@ put 0644 build/Release/pam_mapi.so "$pamdir/pam_mapi.so"
 put 0644 package.json "$libdir/package.json"
 # What the two programs load, and nothing of the tests, the demo or the sandboxes.
 files=$(node scripts/production-files.js)
+node_arch=$("$NODE" -p process.arch)
 while IFS= read -r f; do
   mode=0644; case "$f" in dist/src/worker/main.js|dist/src/cli/main.js) mode=0755;; esac
   put $mode "$f" "$libdir/$f"
@@ -79,7 +81,13 @@ while IFS= read -r dep; do
   rel=${dep#"$PWD/"}
   [ "$rel" = "$PWD" ] && continue
   case "$rel" in node_modules/node-addon-api|node_modules/@types/*|node_modules/undici-types) continue;; esac
-  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' | sort)
+  # A native module (argon2) keeps only what loads here: its built or prebuilt .node for this
+  # platform, not other platforms' prebuilds, its sources or its build's intermediate files.
+  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' \
+    \( ! -path '*/prebuilds/*' -o -path "*/prebuilds/linux-$node_arch/*" \) \
+    ! -path '*/build/Release/obj.target/*' ! -path '*/build/Release/.deps/*' ! -path '*/build/Release/*.a' \
+    ! -path '*/build/*.mk' ! -path '*/build/*Makefile' ! -path '*/build/config.gypi' ! -name '*.musl.node' \
+    ! -name '*.cpp' ! -name '*.cc' ! -name '*.c' ! -name '*.h' ! -name 'binding.gyp' | sort)
 done < <(npm ls --omit=dev --all --parseable --logs-dir="$npmlogs" 2>/dev/null | tail -n +2)
 
 link "$libdir/dist/src/worker/main.js" "$PREFIX/sbin/pam-mapi-worker"

@@ -88,6 +88,7 @@ export async function checkStores(config: Config): Promise<Row[]> {
   for (const [name, def] of config.stores) {
     said = [];
     const label = `store ${name || 'default'} (${def.type})`;
+    for (const line of def.origins) rows.push(ok(label, `configured: ${line}`));
     const started = process.hrtime.bigint();
     try {
       const store = def.open(storeContext(logger, name, config.worker.storeTimeoutMs));

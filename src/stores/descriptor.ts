@@ -15,6 +15,9 @@ export interface StoreDescriptor<S> {
   readonly doctorHint: string;
   /** Reads and checks its section (every key it leaves unread is refused as unknown). */
   readSettings(r: SectionReader): S;
+  /** Where settings came from when other files gave them (server_cfg, an ldap.cfg), one line
+   * each, never a secret's value: shown by the doctor. */
+  describe?(settings: S): string[];
   /** Opens the store from what readSettings returned. */
   open(settings: S, ctx: StoreContext): Store;
 }

@@ -20,6 +20,8 @@ export interface StoreDefinition {
   settings: unknown;
   /** The doctor's fix when this store fails. */
   doctorHint: string;
+  /** Which file configured what, for the doctor (descriptor.describe). */
+  origins: string[];
   open(ctx: StoreContext): Store;
 }
 
@@ -51,7 +53,7 @@ function readStores(cf: ConfigFile, types: ReadonlyArray<StoreDescriptor<unknown
     const descriptor = types.find((t) => t.type === typeName) as StoreDescriptor<unknown>;
     const settings = descriptor.readSettings(r);
     r.finish();
-    stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, open: (ctx) => descriptor.open(settings, ctx) });
+    stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, origins: descriptor.describe?.(settings) ?? [], open: (ctx) => descriptor.open(settings, ctx) });
   }
   return { file: cf.file, worker: cf.worker, stores };
 }

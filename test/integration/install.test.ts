@@ -103,6 +103,8 @@ test('npm run deb: a package of the same layout under /usr, the config made by t
   expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toMatch(/^Package: pam-mapi\nDepends: libc6 \(>= [^)]+\), .*libpam0g \(>= [^)]+\), libstdc\+\+6 \(>= [^)]+\), nodejs \(>= 18\.19~\), adduser, init-system-helpers \(>= 1\.54~\)\n$/);
   expect(execFileSync('dpkg-deb', ['--info', debPath], { encoding: 'utf8' })).toMatch(/\bmd5sums\b/);
   expect(execFileSync('dpkg-deb', ['--field', debPath, 'Maintainer'], { encoding: 'utf8' })).not.toMatch(/localhost/);
+  // The crypt addon links the system's libcrypt.
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Depends'], { encoding: 'utf8' })).toMatch(/\blibcrypt1 \(>= [^)]+\)/);
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
   fs.rmSync(outDir, { recursive: true, force: true });
 });

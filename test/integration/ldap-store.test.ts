@@ -10,9 +10,6 @@ import { SectionReader } from '../../src/config/section';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { GROUPS, PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../../src/sandbox/slapd';
 import { makeTestPki, TestPki } from '../../src/sandbox/test-ca';
-import { verifyCrypt } from '../../src/stores/ldap/crypt/crypt';
-import { md5Crypt } from '../../src/stores/ldap/crypt/md5-crypt';
-import { parseShaCryptSetting, shaCrypt } from '../../src/stores/ldap/crypt/sha-crypt';
 import { LdapStore } from '../../src/stores/ldap/ldap-store';
 import { parseLdapSettings } from '../../src/stores/ldap/settings';
 import { pamRun } from '../helpers/pam';
@@ -232,34 +229,7 @@ describe('auth_method = password (userPassword compared by the worker)', () => {
   });
 });
 
-describe('crypt(3) computed in the worker agrees with the system\'s libcrypt', () => {
-  /** crypt(3) of libcrypt, through perl (password and setting as arguments: a test only). */
-  const systemCrypt = (password: Buffer, setting: string): string =>
-    execFileSync('perl', ['-e', 'print crypt(pack("H*", $ARGV[0]), $ARGV[1])', password.toString('hex'), setting]).toString('latin1');
-  // Lengths around the digest block sizes (16, 32, 64) and non-UTF-8 bytes.
-  const passwords = [1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200].map((n) => Buffer.from('pässwörd-'.repeat(30)).subarray(0, n))
-    .concat([Buffer.from([0xff, 0xfe, 0x80, 0x41])]);
-  const settings = ['$1$saltsalt', '$1$toolongsaltstring', '$1$', '$5$saltstring', '$5$rounds=1000$roundsatmin', '$5$rounds=1400$anotherlongsaltstring',
-    '$6$saltstring', '$6$rounds=5000$roundsgiven', '$6$rounds=1400$anotherlongsaltstring', '$6$', '$6$a.b/C9'];
-  test('MD5-crypt and SHA-crypt: the same strings as crypt(3), for every salt form and password length', () => {
-    for (const setting of settings) {
-      for (const pw of passwords) {
-        const sha = parseShaCryptSetting(setting);
-        const ours = setting.startsWith('$1$') ? md5Crypt(pw, setting) : sha === null ? `unparsed ${setting}` : shaCrypt(pw, sha);
-        expect([setting, pw.length, ours]).toEqual([setting, pw.length, systemCrypt(pw, setting)]);
-      }
-    }
-  });
-  test('verifyCrypt: right and wrong passwords, in-process and through the system (yescrypt, bcrypt, DES)', async () => {
-    const signal = new AbortController().signal;
-    for (const setting of ['$1$abc', '$6$abc', '$6$rounds=40000$abc', '$y$j9T$abcdefghijklmnop', '$2b$05$abcdefghijklmnopqrstuu', 'ab']) {
-      const stored = systemCrypt(Buffer.from('Geheim!1'), setting);
-      expect([setting, await verifyCrypt(stored, Buffer.from('Geheim!1'), signal)]).toEqual([setting, true]);
-      expect([setting, await verifyCrypt(stored, Buffer.from('geheim!1'), signal)]).toEqual([setting, false]);
-    }
-    await expect(verifyCrypt('$q$unknown$scheme', Buffer.from('x'), signal)).rejects.toThrow(/\{CRYPT\}\$q\$: .*does not support this scheme/);
-  });
-});
+// crypt(3) itself (every scheme, the vectors, off the event loop): test/integration/system-crypt.test.ts.
 
 describe('empty password', () => {
   test('refused, although this slapd accepts a bind with a DN and an empty password (as anonymous)', async () => {

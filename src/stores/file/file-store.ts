@@ -1,60 +1,55 @@
-// The `file` store: a small users file, one user a line:
-//   login:salted-md5[:enabled_features[:disabled_features]]
-// A hash starting with "!" marks a locked account (as in /etc/shadow). Logins match
-// case-insensitively, as Kopano's own. The file is re-read when it changes, checked at most
-// once a second, so an edit takes effect without a restart and a request costs no file read.
+// The `file` store: a small users file, one user a line, in one of the formats of formats.ts:
+// pam_mapi's own (login:salted-md5[:enabled_features[:disabled_features]], "!" before the hash
+// locks the account, as in /etc/shadow), Apache's htpasswd and htdigest, Dovecot's passwd-file,
+// or plain text where the admin allows it. Logins match case-insensitively, as Kopano's own.
+// The file is re-read when it changes, checked at most once a second, so an edit takes effect
+// without a restart and a request costs no file read.
 // The store never answers from older contents than the file's: see reload().
 import { SectionReader } from '../../config/section';
 import { ConfigError } from '../../config/errors';
 import { FileIdentity, openTrustedFile, sameFile, workerIdentity } from '../../config/permissions';
-import { featureList, KNOWN_FEATURES, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
-import { Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
-import { isZarafaHash, verifyZarafaHash } from '../zarafa-hash';
+import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
+import { Lookup, Store, StoreUnavailableError, Verification } from '../store';
 import { foldLogin } from '../login';
+import { loadArgon2 } from './argon2';
+import { FORMAT_NAMES, FormatName, ParsedLine, usersFormat, UsersFormat } from './formats';
+import { verifySecret } from './secrets';
 
 export const DEFAULT_USERS_FILE = '/etc/pam_mapi/users';
 const RECHECK_MS = 1000;
-/** Salted hashes only: readable by all is fine, writable by others is not (config/permissions.ts). */
-const USERS_FILE_RULE = { what: 'users file', holdsSecret: false } as const;
+/** Hashes: readable by all is fine, writable by others is not (config/permissions.ts); a file
+ * that may hold plain-text passwords (allow_plaintext) is a secret. */
+const usersFileRule = (plaintext: boolean): { what: string; holdsSecret: boolean } => ({ what: 'users file', holdsSecret: plaintext });
 /** Wrong lines logged at one change: a file of garbage must not flood the log. */
 const MAX_LOGGED_PROBLEMS = 10;
 
 export interface FileStoreSettings {
   path: string;
   disabledFeatures: string[];
-}
-
-interface FileEntry {
-  user: StoreUser;
-  hash: string;
+  format: FormatName;
+  /** htdigest: the realm whose lines are this store's users. */
+  realm: string | null;
+  /** Plain-text passwords ({PLAIN} lines, format = plain) are read only when the admin says so. */
+  allowPlaintext: boolean;
 }
 
 export function parseFileStoreSettings(r: SectionReader): FileStoreSettings {
+  const format = r.choice<FormatName>('format', 'pam_mapi', FORMAT_NAMES);
+  const realm = r.optional('realm') ?? null;
+  if (format === 'htdigest' && realm === null) r.fail('realm', 'is required with format = htdigest (the realm of the htdigest lines that are this store\'s users)');
+  if (format !== 'htdigest' && realm !== null) r.fail('realm', 'applies only to format = htdigest');
+  if (realm !== null && realm.includes(':')) r.fail('realm', 'an htdigest realm has no ":"');
+  const allowPlaintext = r.boolean('allow_plaintext', false);
+  if (format === 'plain' && !allowPlaintext) r.fail('format', 'plain holds passwords as they are typed: anyone who reads the file (or a backup of it) has them all; set allow_plaintext = yes to accept that');
+  if (allowPlaintext && format !== 'plain' && format !== 'dovecot') r.fail('allow_plaintext', `format = ${format} has no passwords in clear text`);
   return {
     path: r.string('path', DEFAULT_USERS_FILE),
     disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
+    format,
+    realm,
+    allowPlaintext,
   };
 }
-
-/** One line's fields, or why the line is wrong. */
-function parseLine(line: string): FileEntry | string {
-  const [login, hashField, enabled = '', disabled = '', ...extra] = line.split(':');
-  if (extra.length > 0 || hashField === undefined) return 'expected login:salted-md5[:enabled[:disabled]]';
-  if (login === '') return 'empty login';
-  const locked = hashField.startsWith('!');
-  const hash = locked ? hashField.slice(1) : hashField;
-  if (!isZarafaHash(hash)) return 'the password is not a Zarafa salted MD5 value (40 hex digits; make one with pam-mapi hash)';
-  const list = (s: string): string[] => s.split(/[\s,]+/).filter((f) => f !== '');
-  // A misspelled disabled feature would leave the feature on for this user.
-  const wrong = unknownFeatures([...list(enabled), ...list(disabled)]);
-  if (wrong !== null) return wrong.problem;
-  return { hash, user: { login, state: locked ? 'inactive' : 'active', features: { enabled: list(enabled), disabled: list(disabled) } } };
-}
-
-/** A line parseLine() accepts, checked without building its parts: loading 100,000 users
- * then leaves little garbage behind, and the worker's heap stays small. */
-const FEATURE = `(?:${KNOWN_FEATURES.join('|')})`;
-const PLAIN_LINE = new RegExp(`^[^:]+:!?[0-9a-f]{40}(?::[\\s,]*(?:${FEATURE}(?:[\\s,]+${FEATURE})*[\\s,]*)?){0,2}$`, 'i');
 
 /** What a users file says: the users by folded login, each kept as its checked line and parsed
  * again when asked for (at 100,000 users the parsed objects took about 430 bytes a user, the
@@ -67,7 +62,7 @@ export interface UsersFile {
 }
 
 /** Reads every line; a wrong line spoils only the user it names (or none, when it names none). */
-export function parseUsersFile(text: string, path: string): UsersFile {
+export function parseUsersFile(text: string, path: string, format: UsersFormat = usersFormat('pam_mapi', { realm: null, allowPlaintext: false })): UsersFile {
   const users = new Map<string, string>();
   const broken = new Map<string, string>();
   const problems: string[] = [];
@@ -83,8 +78,10 @@ export function parseUsersFile(text: string, path: string): UsersFile {
     const login = colon < 0 ? line : line.slice(0, colon);
     const key = foldLogin(login);
     let why: string | null = null;
-    if (!PLAIN_LINE.test(line)) {
-      const parsed = parseLine(line);
+    if (format.fastPath === undefined || !format.fastPath.test(line)) {
+      const parsed = format.parse(line);
+      // Not this store's line (htdigest: another realm).
+      if (parsed === null) continue;
       if (typeof parsed === 'string') why = `${path}:${lineNo}: ${parsed}`;
     }
     if (why === null && (users.has(key) || broken.has(key))) why = `${path}:${lineNo}: login "${login}" appears twice (logins match without regard to case)`;
@@ -111,19 +108,42 @@ export class FileStore implements Store {
   /** Why no lookup can be answered now (the file became unsafe or unreadable), or null. */
   private loadError: string | null = null;
   private readonly identity = workerIdentity();
+  private readonly format: UsersFormat;
+  private readonly rule: { what: string; holdsSecret: boolean };
 
   constructor(
     private readonly settings: FileStoreSettings,
     private readonly onReloadError: (message: string) => void = () => {},
   ) {
     this.defaultDisabledFeatures = settings.disabledFeatures;
+    this.format = usersFormat(settings.format, { realm: settings.realm, allowPlaintext: settings.allowPlaintext });
+    this.rule = usersFileRule(settings.allowPlaintext);
     this.reload(true);
   }
 
-  async verify(login: string, password: Buffer): Promise<Verification> {
+  async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
     const entry = this.find(login);
-    if (entry === undefined) return { found: false };
-    return { found: true, passwordOk: verifyZarafaHash(entry.hash, password), user: entry.user };
+    if (entry === undefined) {
+      // An unknown name costs what a known one does: the first user's check runs, its answer
+      // unused, so the time of a refusal does not tell which names exist (bcrypt, yescrypt and
+      // argon2 take tens of milliseconds).
+      const decoy = this.decoy();
+      if (decoy !== undefined) await verifySecret(decoy.secret, password, signal, loadArgon2).catch(() => false);
+      return { found: false };
+    }
+    try {
+      return { found: true, passwordOk: await verifySecret(entry.secret, password, signal, loadArgon2), user: entry.user };
+    } catch (e) {
+      // The scheme cannot be checked now (the addon missing, a request that gave up): no answer.
+      throw new StoreUnavailableError(`users file ${this.settings.path}: ${(e as Error).message}`);
+    }
+  }
+
+  private decoy(): ParsedLine | undefined {
+    const first = this.contents.users.values().next();
+    if (first.done === true) return undefined;
+    const parsed = this.format.parse(first.value);
+    return parsed === null || typeof parsed === 'string' ? undefined : parsed;
   }
 
   async lookup(login: string): Promise<Lookup> {
@@ -133,7 +153,7 @@ export class FileStore implements Store {
 
   async close(): Promise<void> {}
 
-  private find(login: string): FileEntry | undefined {
+  private find(login: string): ParsedLine | undefined {
     const now = Date.now();
     if (now - this.checkedAt >= RECHECK_MS) {
       this.checkedAt = now;
@@ -145,10 +165,10 @@ export class FileStore implements Store {
     if (broken !== undefined) throw new StoreUnavailableError(`${broken}; this user gets no answer until the line is fixed`);
     const line = this.contents.users.get(key);
     if (line === undefined) return undefined;
-    const entry = parseLine(line);
-    // Every kept line passed parseLine's rules at load; should one not, say so rather than
+    const entry = this.format.parse(line);
+    // Every kept line passed the format's rules at load; should one not, say so rather than
     // answer "unknown user".
-    if (typeof entry === 'string') throw new StoreUnavailableError(`users file ${this.settings.path}: ${entry}`);
+    if (entry === null || typeof entry === 'string') throw new StoreUnavailableError(`users file ${this.settings.path}: ${entry ?? 'not a line of this store'}`);
     return entry;
   }
 
@@ -158,9 +178,9 @@ export class FileStore implements Store {
    * mode are checked at every recheck (a chmod changes no modification time). */
   private reload(atStart: boolean): void {
     try {
-      const { identity, text } = openTrustedFile(this.settings.path, USERS_FILE_RULE, this.identity, (st) => !sameFile(this.loaded, st));
+      const { identity, text } = openTrustedFile(this.settings.path, this.rule, this.identity, (st) => !sameFile(this.loaded, st));
       if (text !== null) {
-        const contents = parseUsersFile(text, this.settings.path);
+        const contents = parseUsersFile(text, this.settings.path, this.format);
         if (atStart && contents.problems.length > 0) throw new ConfigError(contents.problems[0]);
         this.contents = contents;
         this.loaded = identity;

@@ -25,7 +25,7 @@ function integer(attribute: string, values: readonly string[]): bigint | null {
 /** The state the entry's own attributes give: 'inactive' when disabled, not a Kopano account, a
  * shared store or a resource,
  * 'expired' when accountExpires has passed. */
-export function entryState(get: (attribute: string) => string[], now: number): AccountState {
+export function entryState(get: (attribute: string) => string[], now: number, nonActiveAttribute: string | null = null): AccountState {
   const uac = integer('userAccountControl', get('userAccountControl'));
   if (uac !== null && (uac & ACCOUNTDISABLE) !== 0n) return 'inactive';
   for (const flag of ['kopanoAccount', 'zarafaAccount']) {
@@ -36,6 +36,10 @@ export function entryState(get: (attribute: string) => string[], now: number): A
   for (const flag of ['kopanoSharedStoreOnly', 'zarafaSharedStoreOnly']) {
     if (integer(flag, get(flag)) === 1n) return 'inactive';
   }
+  // Kopano reads its non-active attribute as a number (atoi), non-zero meaning no login; 0,
+  // false, no and an empty value mean a login. Other text, which Kopano would read as 0, is
+  // taken for "no login" rather than guessed to be one.
+  if (nonActiveAttribute !== null && get(nonActiveAttribute).some((v) => !/^(?:[+-]?0+|false|no|)$/i.test(v.trim()))) return 'inactive';
   if (['kopanoResourceType', 'zarafaResourceType'].some((a) => get(a).some((v) => v.trim() !== ''))) return 'inactive';
   const expires = integer('accountExpires', get('accountExpires'));
   if (expires !== null && !NEVER.includes(expires) && expires / INTERVALS_PER_MS - MS_FROM_1601_TO_1970 <= BigInt(now)) return 'expired';

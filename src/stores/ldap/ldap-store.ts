@@ -37,6 +37,7 @@ export class LdapStore implements Store {
     this.defaultDisabledFeatures = settings.disabledFeatures;
     const attributes = ['uid', ...settings.loginRules.map((rule) => rule.attribute), settings.enabledFeaturesAttribute, settings.disabledFeaturesAttribute, ...RULE_ATTRIBUTES];
     if (settings.hostAttribute !== null) attributes.push(settings.hostAttribute);
+    if (settings.nonActiveAttribute !== null) attributes.push(settings.nonActiveAttribute);
     if (settings.authMethod === 'password') attributes.push('userPassword');
     this.attributes = [...new Set(attributes)];
     // Each server gets its share of store_timeout, so a first server that hangs leaves the
@@ -154,7 +155,7 @@ export class LdapStore implements Store {
    * skipped when they cannot change the outcome (wrong password, account already refused). */
   private async facts(conn: Connection, entry: Entry, login: string, mayLogOn: boolean, signal: AbortSignal): Promise<StoreUser> {
     const get = (attribute: string): string[] => stringValues(entry, attribute);
-    let state: AccountState = entryState(get, Date.now());
+    let state: AccountState = entryState(get, Date.now(), this.settings.nonActiveAttribute);
     const { hostAttribute, requireGroup, hostname } = this.settings;
     if (state === 'active' && hostAttribute !== null && !hostAllowed(get(hostAttribute), hostname)) {
       this.ctx.log('notice', 'store.access_denied', { login, rule: 'host_attribute', host: hostname });

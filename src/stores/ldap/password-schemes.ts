@@ -3,7 +3,7 @@
 // OpenLDAP's pw-sha2 module, and {CRYPT}. Every comparison of secret-derived bytes is in
 // constant time. A cleartext or unknown value is not guessed at: the caller reports it.
 import crypto from 'crypto';
-import { verifyCrypt } from './crypt/crypt';
+import { verifyCrypt } from '../crypt';
 
 interface DigestScheme {
   algorithm: string;

@@ -42,6 +42,9 @@ export interface LdapSettings {
   disabledFeatures: string[];
   requireGroup: string | null;
   hostAttribute: string | null;
+  /** Kopano's ldap_nonactive_attribute: a value other than 0/false/no makes the account
+   * inactive (a store without a login), besides kopanoSharedStoreOnly/zarafaSharedStoreOnly. */
+  nonActiveAttribute: string | null;
   /** This machine, as host_attribute values name it. */
   hostname: string;
 }
@@ -148,6 +151,8 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const bindPassword = parseBindPassword(r, bindDn);
   const hostAttribute = r.optional('host_attribute') ?? null;
   if (hostAttribute !== null && !ATTRIBUTE.test(hostAttribute)) r.fail('host_attribute', `"${hostAttribute}" is not an attribute name`);
+  const nonActiveAttribute = r.optional('nonactive_attribute') ?? null;
+  if (nonActiveAttribute !== null && !ATTRIBUTE.test(nonActiveAttribute)) r.fail('nonactive_attribute', `"${nonActiveAttribute}" is not an attribute name`);
   const base = r.required('base');
   const filter = parseFilterTemplate(r);
   return {
@@ -166,6 +171,7 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
     requireGroup: r.optional('require_group') ?? null,
     hostAttribute,
+    nonActiveAttribute,
     hostname: r.string('hostname', os.hostname()),
   };
 }

@@ -6,7 +6,8 @@ import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { SectionReader } from '../../config/section';
 import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED, unknownFeatures } from '../features';
-import { readServerCfg } from './server-cfg';
+import { KopanoLdapSettings, ldapPluginSettings } from './ldap-plugin';
+import { readServerCfg, ServerCfg } from './server-cfg';
 
 /** Debian's MariaDB and MySQL socket. */
 export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
@@ -38,17 +39,44 @@ function parseHost(r: SectionReader, key: string, spec: string, defaultPort: num
   return { kind: 'tcp', host, port: m[2] === undefined ? defaultPort : Number(m[2]) };
 }
 
-export function parseZarafaSettings(r: SectionReader): ZarafaSettings {
+/** What a `type = zarafa` section is: Kopano's database, or, when its server.cfg says
+ * `user_plugin = ldap`, the directory of the server's ldap.cfg (ldap-plugin.ts). */
+export type KopanoServerSettings = ZarafaSettings | KopanoLdapSettings;
+
+/** `type = zarafa` means "the users of this Kopano server", as the original pam_mapi logged on
+ * to the server whatever plugin it used: server_cfg decides where they are. */
+export function parseKopanoServerSettings(r: SectionReader): KopanoServerSettings {
   const cfgFile = r.optional('server_cfg');
   // Kopano's server.cfg must not be writable by others, who could point the lookups at a
-  // database of their own; readServerCfg checks it as a trusted file.
+  // database or directory of their own; readServerCfg checks it as a trusted file.
   const cfg = cfgFile === undefined ? undefined : readServerCfg(cfgFile);
+  const plugin = cfg?.values.get('user_plugin') || 'db';
+  if (cfg !== undefined && plugin === 'ldap') return ldapPluginSettings(r, cfg);
+  return parseZarafaSettings(r, cfg);
+}
+
+export function isLdapPlugin(s: KopanoServerSettings): s is KopanoLdapSettings {
+  return 'plugin' in s && s.plugin === 'ldap';
+}
+
+/** Why a unix-plugin host is not served here: said as the config error. */
+export function unixPluginAdvice(file: string): string {
+  return `${file}: user_plugin = unix: this Kopano server takes its users from the system (passwd and shadow, unix.cfg's uid range and non_login_shell); `
+    + 'their passwords are checked by pam_unix.so, which reads /etc/shadow through its setuid helper unix_chkpwd and applies shadow\'s locks and expiry, '
+    + 'while the pam_mapi worker runs as its own unprivileged user and must not read /etc/shadow: stack pam_unix.so in /etc/pam.d/SERVICE instead of pam_mapi.so '
+    + '(with pam_succeed_if.so uid >= min_user_uid and pam_shells.so for unix.cfg\'s rules), or use a type = file or type = ldap store';
+}
+
+export function parseZarafaSettings(r: SectionReader, given?: ServerCfg): ZarafaSettings {
+  const cfgFile = r.optional('server_cfg');
+  const cfg = given ?? (cfgFile === undefined ? undefined : readServerCfg(cfgFile));
   const fromCfg = (key: string): string | undefined => {
     const v = cfg?.values.get(key);
     return v === undefined || v === '' ? undefined : v;
   };
   if (cfg !== undefined) {
     const plugin = fromCfg('user_plugin') ?? 'db';
+    if (plugin === 'unix') throw new ConfigError(unixPluginAdvice(cfg.file), 'pam_unix.so (see pam_mapi.conf(5), "user_plugin = unix")');
     if (plugin !== 'db') {
       throw new ConfigError(`${cfg.file}: user_plugin = ${plugin}: this host keeps its users in "${plugin}", not in the database; use a type = ldap store for a directory`);
     }
