@@ -56,7 +56,8 @@
       "target_name": "system_crypt",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/crypt/crypt.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
       "libraries": ["-lcrypt"]
     },
     {

@@ -40,6 +40,7 @@ find "$stage" -type f \( -name '*.so' -o -name '*.node' \) -exec strip --strip-u
 find "$stage/usr/share/man" -type f -exec gzip -9n {} +
 # The bundled modules' license texts are in the copyright file.
 find "$stage/usr/lib/pam_mapi/node_modules" -type f -iregex '.*/\(licen[cs]e\|copying\)\(\.txt\|\.md\)?' -delete
+find "$stage/usr/lib/pam_mapi/node_modules" -mindepth 1 -type d -empty -delete
 cat > "$work/changelog" <<CHANGELOG
 $name ($version) unstable; urgency=medium
 

@@ -83,7 +83,8 @@ while IFS= read -r dep; do
   case "$rel" in node_modules/node-addon-api|node_modules/@types/*|node_modules/undici-types) continue;; esac
   # A native module (argon2) keeps only what loads here: its built or prebuilt .node for this
   # platform, not other platforms' prebuilds, its sources or its build's intermediate files.
-  while IFS= read -r f; do put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' \
+  # A dependency's own commands (files that start with #!) are never run by the worker: left out.
+  while IFS= read -r f; do [ "$(head -c 2 "$f")" = '#!' ] || put 0644 "$f" "$libdir/$f"; done < <(find "$rel" -type f ! -path '*/test/*' ! -path '*/typings/*' ! -path '*/node_modules/*/node_modules/*' ! -name '*.md' ! -name '*.ts' ! -name '*.mts' ! -name '*.cts' ! -name '*.map' ! -name '.*' \
     \( ! -path '*/prebuilds/*' -o -path "*/prebuilds/linux-$node_arch/*" \) \
     ! -path '*/build/Release/obj.target/*' ! -path '*/build/Release/.deps/*' ! -path '*/build/Release/*.a' \
     ! -path '*/build/*.mk' ! -path '*/build/*Makefile' ! -path '*/build/config.gypi' ! -name '*.musl.node' \
