@@ -18,6 +18,8 @@ import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
+import { openResilience, StoreResilience } from './resilience';
+import { closeOfflineCaches } from './offline-cache';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -31,6 +33,7 @@ class Generation {
   constructor(
     readonly config: Config,
     readonly stores: Map<string, Store>,
+    readonly resilience: StoreResilience,
   ) {}
 
   static open(config: Config, logger: Logger): Generation {
@@ -41,14 +44,15 @@ class Generation {
       for (const s of stores.values()) void s.close();
       throw e;
     }
-    return new Generation(config, stores);
+    return new Generation(config, stores, openResilience(config, stores, logger));
   }
 
   policy(): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs };
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience };
   }
 
   async close(): Promise<void> {
+    this.resilience.stop();
     await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
   }
 }
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
         setTimeout(finish, 20);
         return;
       }
-      void current.close().then(() => process.exit(0));
+      void current.close().then(closeOfflineCaches).then(() => process.exit(0));
     };
     finish();
   };

@@ -9,7 +9,7 @@ import { checkPassword, checkUserName } from './input-rules';
 import { ModuleOptions, parseModuleOptions } from './options';
 import { escapeLogValue, failureLine, FIELD_BOUNDS, logField } from './syslog-line';
 import { didYouMean } from '../config/suggest';
-import { withDeadline } from './deadline';
+import { lookupUser, Resilience, verifyUser } from './resilient-store';
 
 /** What the worker can ask of libpam through the module. */
 export interface PamSide {
@@ -23,6 +23,8 @@ export interface PolicyContext {
   configFile: string;
   /** See EarlierAuth; 0 turns the reuse off. */
   accountReuseMs: number;
+  /** Circuit breakers and offline caches (resilient-store.ts); none: ask the store only. */
+  resilience?: Resilience;
 }
 
 /** What a successful authentication read from its store. The ACCOUNT request that follows it on
@@ -48,6 +50,8 @@ export interface Outcome {
   record?: { store: Store; found: StoreUser };
   /** The account request was answered from the earlier authentication (EarlierAuth). */
   reused?: boolean;
+  /** Answered from the offline cache because the store could not answer. */
+  offline?: boolean;
 }
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
@@ -56,6 +60,7 @@ const PROMPT = 'Password: ';
 
 class Decision {
   readonly logs: LogEntry[] = [];
+  offline = false;
 
   constructor(
     readonly req: PamRequest,
@@ -70,7 +75,7 @@ class Decision {
   finish(result: ResultName, reason: string): Outcome {
     const delayUsec = this.req.op === 'authenticate' && !this.opts.nodelay ? FAIL_DELAY_USEC : 0;
     this.debug(`${this.req.op}: ${result} (${reason})`);
-    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default' };
+    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default', offline: this.offline || undefined };
   }
 
   /** An ordinary failure: logged in pam_unix's format unless quiet. */
@@ -128,12 +133,14 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
       d.debug('account: the store\'s answer to this transaction\'s authentication');
       return { ...admit(d, earlier.found, store), reused: true };
     }
-    let found;
+    let asked;
     try {
-      found = await withDeadline(ctx.storeTimeoutMs, (signal) => store.lookup(user.name, signal));
+      asked = await lookupUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name);
     } catch (e) {
       return d.error(`${store.type} store: ${(e as Error).message}`);
     }
+    d.offline = asked.kind === 'offline';
+    const found = asked.answer;
     if (!found.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
     return admit(d, found.user, store);
   }
@@ -145,12 +152,15 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
   try {
     const bad = checkPassword(secret);
     if (bad !== null) return d.refuse('AUTH_ERR', bad);
-    let verdict;
+    let asked;
     try {
-      verdict = await withDeadline(ctx.storeTimeoutMs, (signal) => store.verify(user.name, secret, signal));
+      asked = await verifyUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name, secret);
     } catch (e) {
       return d.error(`${store.type} store: ${(e as Error).message}`);
     }
+    d.offline = asked.kind !== 'online';
+    if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
+    const verdict = asked.answer;
     if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
     if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
     return admit(d, verdict.user, store);
