@@ -48,6 +48,23 @@ function duration(r: SectionReader, key: string, fallbackMs: number, maxMs: numb
 /** The section's offline settings, or null when offline_cache is off (the default). The other
  * offline keys are read either way, so a typo is still refused. */
 export function readOfflineSettings(r: SectionReader, storeName: string): OfflineSettings | null {
+  return readResilienceSettings(r, storeName).offline;
+}
+
+export interface ResilienceSettings {
+  offline: OfflineSettings | null;
+  /** circuit_breaker: stop asking a store that failed repeatedly (src/worker/circuit.ts). On
+   * by default only with offline_cache, so a store without the cache behaves as before: its
+   * first login after an outage is asked, not refused until a probe has seen it back. */
+  circuitBreaker: boolean;
+}
+
+export function readResilienceSettings(r: SectionReader, storeName: string): ResilienceSettings {
+  const offline = readOffline(r, storeName);
+  return { offline, circuitBreaker: r.boolean('circuit_breaker', offline !== null) };
+}
+
+function readOffline(r: SectionReader, storeName: string): OfflineSettings | null {
   const on = r.boolean('offline_cache', false);
   const settings: OfflineSettings = {
     file: r.string('offline_cache_file', path.join(OFFLINE_DIR, `offline-${storeName || 'default'}.cache`)),

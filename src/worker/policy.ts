@@ -36,6 +36,8 @@ export interface EarlierAuth {
   user: Buffer;
   found: StoreUser;
   atMs: number;
+  /** The authentication was answered from the offline cache. */
+  offline?: boolean;
 }
 
 export interface Outcome {
@@ -47,7 +49,7 @@ export interface Outcome {
   reason: string;
   store: string;
   /** The store and its record of the user, after a success (for EarlierAuth). */
-  record?: { store: Store; found: StoreUser };
+  record?: { store: Store; found: StoreUser; offline?: boolean };
   /** The account request was answered from the earlier authentication (EarlierAuth). */
   reused?: boolean;
   /** Answered from the offline cache because the store could not answer. */
@@ -131,6 +133,7 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
     if (earlier !== undefined && earlier.store === store && req.user !== null && earlier.user.equals(req.user)
       && performance.now() - earlier.atMs <= ctx.accountReuseMs) {
       d.debug('account: the store\'s answer to this transaction\'s authentication');
+      d.offline = earlier.offline === true;
       return { ...admit(d, earlier.found, store), reused: true };
     }
     let asked;
@@ -176,7 +179,7 @@ function admit(d: Decision, user: StoreUser, store: Store): Outcome {
   if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
     return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
   }
-  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user } };
+  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user, offline: d.offline || undefined } };
 }
 
 type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };

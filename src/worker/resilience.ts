@@ -17,8 +17,9 @@ export function openResilience(config: Config, stores: ReadonlyMap<string, Store
   const caches = new Map<Store, OfflineCache>();
   for (const [name, store] of stores) {
     const log = (level: Level, event: string, fields?: Fields): void => logger.log(level, event, { store: name || 'default', ...fields });
-    circuits.set(store, new Circuit(store, () => config.worker.storeTimeoutMs, log));
-    const offline = config.stores.get(name)?.offline ?? null;
+    const def = config.stores.get(name);
+    if (def?.circuitBreaker === true) circuits.set(store, new Circuit(store, () => config.worker.storeTimeoutMs, log));
+    const offline = def?.offline ?? null;
     if (offline !== null) {
       const cache = offlineCacheFor(offline, log);
       caches.set(store, cache);

@@ -6,7 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { SectionReader } from '../../src/config/section';
-import { OfflineSettings, readOfflineSettings } from '../../src/config/offline';
+import { OfflineSettings, readOfflineSettings, readResilienceSettings, ResilienceSettings } from '../../src/config/offline';
 import { Fields, Level } from '../../src/log/logger';
 import { PamRequest, SecretAnswer } from '../../src/protocol/messages';
 import { AccountState, Lookup, Store, StoreUnavailableError, Verification } from '../../src/stores/store';
@@ -266,6 +266,19 @@ describe('offline settings', () => {
     expect(read({ offline_cache: 'yes', offline_max_age: '12h', offline_failed_attempts: '3', offline_lockout: '30m' })).toMatchObject({ maxAgeMs: 43_200_000, failedAttempts: 3, lockoutMs: 1_800_000 });
     expect(read({ offline_cache: 'yes', offline_max_age: '45' })?.maxAgeMs).toBe(45_000);
   });
+  test('the circuit breaker is on with the cache, off without it unless asked for', () => {
+    const both = (values: Record<string, string>): ResilienceSettings => {
+      const r = new SectionReader('/etc/pam_mapi.conf', 'store', values);
+      const s = readResilienceSettings(r, '');
+      r.finish();
+      return s;
+    };
+    expect(both({}).circuitBreaker).toBe(false);
+    expect(both({ offline_cache: 'yes' }).circuitBreaker).toBe(true);
+    expect(both({ circuit_breaker: 'yes' })).toEqual({ offline: null, circuitBreaker: true });
+    expect(both({ offline_cache: 'yes', circuit_breaker: 'no' }).circuitBreaker).toBe(false);
+  });
+
   test('no forever: 0, a huge age or a word is refused', () => {
     expect(() => read({ offline_cache: 'yes', offline_max_age: '0' })).toThrow(/outside/);
     expect(() => read({ offline_cache: 'yes', offline_max_age: '1000d' })).toThrow(/outside/);
