@@ -13,6 +13,9 @@ import { AccountState, Lookup, Store, StoreUnavailableError, Verification } from
 import { Circuit, FAILURES_TO_OPEN, PROBE_EVERY_MS } from '../../src/worker/circuit';
 import { cacheText, Entry, MAX_ENTRIES, OfflineCache, parseCacheText } from '../../src/worker/offline-cache';
 import { decide, Outcome, PamSide, PolicyContext } from '../../src/worker/policy';
+import { checkOfflineCaches } from '../../src/doctor/offline';
+import { parseConfig } from '../../src/stores/registry';
+import { SystemRoot } from '../../src/system/root';
 
 interface User { password: string; state: AccountState }
 
@@ -306,4 +309,30 @@ describe('circuit breaker', () => {
     expect(await auth('bob', 'builder')).toMatchObject({ result: 'SUCCESS' });
     expect((await auth('bob', 'builder')).offline).toBeUndefined();
   }, 20000);
+});
+
+describe('pam-mapi doctor: the offline caches', () => {
+  test('off, on and empty, on with its size and age, and a damaged or loose file', async () => {
+    const conf = parseConfig(`[store]\npath = /etc/pam_mapi/users\n\n[store.db]\npath = /etc/pam_mapi/users\noffline_cache = yes\noffline_cache_file = /var/lib/pam_mapi/offline-db.cache\noffline_max_age = 2d\n`, '/etc/pam_mapi.conf');
+    const root = new SystemRoot(dir);
+    const row = (): string => {
+      const rows = checkOfflineCaches(root, conf, clock);
+      expect(rows[0]).toMatchObject({ check: 'offline cache default', status: 'OK' });
+      expect(rows[0].detail).toMatch(/^off/);
+      return `${rows[1].status} ${rows[1].detail}`;
+    };
+    expect(row()).toMatch(/^OK on, empty/);
+    const file = path.join(dir, 'var/lib/pam_mapi/offline-db.cache');
+    cache = new OfflineCache({ ...settings(), file }, log, () => clock);
+    await online();
+    clock += 3_600_000;
+    await online('bob', 'builder');
+    await cache.close();
+    expect(row()).toMatch(/^OK on: 2 users \(2 within offline_max_age\), newest 0 s old, oldest 60 min old, [0-9]+ bytes/);
+    fs.chmodSync(file, 0o640);
+    expect(row()).toMatch(/^FAIL .*mode 640/);
+    fs.chmodSync(file, 0o600);
+    fs.appendFileSync(file, 'x');
+    expect(row()).toMatch(/^FAIL .*checksum mismatch/);
+  });
 });
