@@ -25,6 +25,13 @@ const HEADER = 'pam_mapi offline cache v1 sha256=';
 /** Changes are written at most this often; a crash loses at most these last changes, which
  * only means a user's next offline login finds the previous verifier or none. */
 const WRITE_DELAY_MS = 200;
+/** Verifiers computed after an online answer wait here, one at a time, so they never take the
+ * threads an offline check (or the stores) needs; beyond this many waiting, new ones are
+ * dropped (the user keeps the previous verifier, or none). */
+const BACKGROUND_QUEUE = 10_000;
+/** Made at start and never stored: the memos are worthless outside this process. */
+const MEMO_KEY = crypto.randomBytes(32);
+const memoOf = (password: Buffer): Buffer => crypto.createHmac('sha256', MEMO_KEY).update(password).digest();
 
 export interface Entry {
   salt: Buffer;
@@ -37,6 +44,9 @@ export interface Entry {
   onlineAt: number;
   failures: number;
   lockedUntil: number;
+  /** In memory only, never written: HMAC-SHA256 of the password under a key made at start, so
+   * a user who logs in online again with the same password costs no scrypt. */
+  memo?: Buffer;
 }
 
 export type OfflineAnswer =
@@ -122,6 +132,9 @@ export class OfflineCache {
   private broken: string | null = null;
   /** A verifier to compare unknown users against, so they cost the same time as known ones. */
   private readonly decoy = { salt: crypto.randomBytes(SALT_LEN), verifier: crypto.randomBytes(KEY_LEN) };
+  private readonly queue: Array<() => Promise<void>> = [];
+  private running = false;
+  private saidBusy = false;
 
   constructor(
     /** Replaced on reload (a new max age, say); the entries stay. */
@@ -176,27 +189,99 @@ export class OfflineCache {
     }
   }
 
-  /** After a successful online check: a new verifier for this password. Runs after the
-   * answer was sent; the caller gives a copy of the password, wiped here. */
-  async remember(user: string, password: Buffer, found: StoreUser): Promise<void> {
-    try {
-      const salt = crypto.randomBytes(SALT_LEN);
-      const verifier = await derive(password, salt);
-      this.entries.delete(user);
-      while (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(user, {
-        salt, verifier, login: found.login, state: found.state, enabled: [...found.features.enabled], disabled: [...found.features.disabled],
-        onlineAt: this.now(), failures: 0, lockedUntil: 0,
-      });
-      this.changed();
-    } finally {
-      password.fill(0);
+  /** Runs job after the ones already waiting; false when the queue is full. */
+  private background(job: () => Promise<void>): boolean {
+    if (this.queue.length >= BACKGROUND_QUEUE) {
+      if (!this.saidBusy) this.log('warning', 'offline.cache_busy', { waiting: this.queue.length });
+      this.saidBusy = true;
+      return false;
     }
+    this.queue.push(job);
+    if (!this.running) void this.drain();
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      await job().catch((e: Error) => this.log('error', 'offline.cache_failed', { message: e.message }));
+    }
+    this.running = false;
+    this.saidBusy = false;
+  }
+
+  /** After a successful online check (called after the answer was sent, with a copy of the
+   * password, wiped here): the entry renewed. Its verifier is kept when the password is the
+   * one it was made from (the memo says so, without scrypt); otherwise a new verifier is made
+   * in the background. */
+  remember(user: string, password: Buffer, found: StoreUser): void {
+    const memo = memoOf(password);
+    const e = this.entries.get(user);
+    if (e?.memo !== undefined && crypto.timingSafeEqual(e.memo, memo)) {
+      password.fill(0);
+      this.entries.delete(user);
+      this.entries.set(user, { ...e, ...this.stateOf(found), onlineAt: this.now(), failures: 0, lockedUntil: 0 });
+      this.changed();
+      return;
+    }
+    const queued = this.background(async () => {
+      try {
+        const salt = crypto.randomBytes(SALT_LEN);
+        const verifier = await derive(password, salt);
+        this.entries.delete(user);
+        while (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+        this.entries.set(user, { salt, verifier, ...this.stateOf(found), onlineAt: this.now(), failures: 0, lockedUntil: 0, memo });
+        this.changed();
+      } finally {
+        password.fill(0);
+      }
+    });
+    if (!queued) password.fill(0);
+  }
+
+  private stateOf(found: StoreUser): Pick<Entry, 'login' | 'state' | 'enabled' | 'disabled'> {
+    return { login: found.login, state: found.state, enabled: [...found.features.enabled], disabled: [...found.features.disabled] };
+  }
+
+  /** The store said this password is wrong: if it is the one the cache holds, the password
+   * was changed online, and the old one must not work in a later outage. After the answer,
+   * with a copy of the password, wiped here. */
+  forgetIfMatches(user: string, password: Buffer): void {
+    const e = this.entries.get(user);
+    if (e === undefined) {
+      password.fill(0);
+      return;
+    }
+    const forget = (): void => {
+      if (this.entries.get(user) === e) {
+        this.entries.delete(user);
+        this.changed();
+      }
+    };
+    if (e.memo !== undefined) {
+      if (crypto.timingSafeEqual(e.memo, memoOf(password))) forget();
+      password.fill(0);
+      return;
+    }
+    const queued = this.background(async () => {
+      try {
+        if (crypto.timingSafeEqual(await derive(password, e.salt), e.verifier)) forget();
+      } finally {
+        password.fill(0);
+      }
+    });
+    if (!queued) password.fill(0);
+  }
+
+  /** Resolves when the background work queued so far is done (tests, and a clean stop). */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** Any other online answer about the user: the store's word replaces what the cache holds,
    * so an account disabled (or removed) online is refused offline as soon as the store says so.
-   * A wrong password online leaves the verifier alone: only a right one replaces it. */
+   * A wrong password online leaves the verifier alone (unless it was the verifier's, see
+   * forgetIfMatches): only a right one replaces it. */
   observe(user: string, answer: Lookup): void {
     const e = this.entries.get(user);
     if (e === undefined) return;
@@ -209,22 +294,6 @@ export class OfflineCache {
       e.disabled = [...answer.user.features.disabled];
     }
     this.changed();
-  }
-
-  /** The store said this password is wrong: if it is the one the cache holds, the password
-   * was changed online, and the old one must not work in a later outage. After the answer. */
-  async forgetIfMatches(user: string, password: Buffer): Promise<void> {
-    try {
-      const e = this.entries.get(user);
-      if (e === undefined) return;
-      const key = await derive(password, e.salt);
-      if (this.entries.get(user) === e && crypto.timingSafeEqual(key, e.verifier)) {
-        this.entries.delete(user);
-        this.changed();
-      }
-    } finally {
-      password.fill(0);
-    }
   }
 
   private usable(user: string): { entry: Entry; ageMs: number } | { why: string } {
@@ -256,6 +325,7 @@ export class OfflineCache {
       if (e.failures !== 0 || e.lockedUntil !== 0) this.changed();
       e.failures = 0;
       e.lockedUntil = 0;
+      e.memo = memoOf(password);
     } else {
       e.failures++;
       if (e.failures >= this.settings.failedAttempts) {
@@ -334,6 +404,7 @@ export class OfflineCache {
   }
 
   async close(): Promise<void> {
+    await this.idle();
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;

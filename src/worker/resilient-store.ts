@@ -31,12 +31,18 @@ async function online<T>(r: Resilience | undefined, store: Store, timeoutMs: num
   }
 }
 
+/** With an offline cache, the part of store_timeout kept for its answer (one scrypt, about
+ * 50 ms), so a login whose store hangs is answered within store_timeout, not after it. */
+export function storeShare(timeoutMs: number, cache: OfflineCache | undefined): number {
+  return cache === undefined ? timeoutMs : Math.max(1, timeoutMs - Math.min(250, Math.floor(timeoutMs / 4)));
+}
+
 /** Throws the store's error when neither the store nor the cache can answer. */
 export async function verifyUser(r: Resilience | undefined, store: Store, timeoutMs: number, user: string, password: Buffer): Promise<Asked<Verification>> {
   const cache = r?.cache(store);
   let answer: Verification;
   try {
-    answer = await online(r, store, timeoutMs, (signal) => store.verify(user, password, signal));
+    answer = await online(r, store, storeShare(timeoutMs, cache), (signal) => store.verify(user, password, signal));
   } catch (e) {
     if (cache === undefined || !(e instanceof StoreUnavailableError)) throw e;
     const off = await cache.verify(user, password);
@@ -50,12 +56,12 @@ export async function verifyUser(r: Resilience | undefined, store: Store, timeou
       // the policy wipes its buffer when decide() returns.
       const copy = Buffer.from(password);
       const found = answer.user;
-      setImmediate(() => void cache.remember(user, copy, found));
+      setImmediate(() => cache.remember(user, copy, found));
     } else {
       cache.observe(user, answer.found ? { found: true, user: answer.user } : { found: false });
       if (answer.found) {
         const copy = Buffer.from(password);
-        setImmediate(() => void cache.forgetIfMatches(user, copy));
+        setImmediate(() => cache.forgetIfMatches(user, copy));
       }
     }
   }
@@ -66,7 +72,7 @@ export async function lookupUser(r: Resilience | undefined, store: Store, timeou
   const cache = r?.cache(store);
   let answer: Lookup;
   try {
-    answer = await online(r, store, timeoutMs, (signal) => store.lookup(user, signal));
+    answer = await online(r, store, storeShare(timeoutMs, cache), (signal) => store.lookup(user, signal));
   } catch (e) {
     if (cache === undefined || !(e instanceof StoreUnavailableError)) throw e;
     const off = cache.lookup(user);

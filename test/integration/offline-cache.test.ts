@@ -114,9 +114,12 @@ async function cached(store: string, users: string[]): Promise<Map<string, Entry
   throw new Error(`${cacheFile(store)} does not hold ${users.join(', ')}`);
 }
 
-/** The worker's request lines for user since the mark. */
-function lines(w: WorkerProcess, mark: number, user: string): string[] {
-  return w.output.slice(mark).split('\n').filter((l) => / request /.test(l) && l.includes(` user=${user} `));
+/** The worker's request lines for user since the mark, once there are n (the worker writes
+ * its line after the answer, so it may arrive after the PAM call returned). */
+async function lines(w: WorkerProcess, mark: number, user: string, n = 1): Promise<string[]> {
+  const now = (): string[] => w.output.slice(mark).split('\n').filter((l) => / request /.test(l) && l.includes(` user=${user} `));
+  for (let i = 0; i < 100 && now().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  return now();
 }
 
 async function restartWorker(): Promise<void> {
@@ -145,7 +148,7 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
     try {
       const mark = worker.output.length;
       expect(await login(s, 'alice')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
-      const offline = lines(worker, mark, 'alice');
+      const offline = await lines(worker, mark, 'alice', 2);
       expect(offline).toHaveLength(2);
       for (const l of offline) expect(l).toMatch(/result=PAM_SUCCESS .*offline=yes/);
       // Never seen online: the outage stands.
@@ -165,7 +168,7 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
       await restartWorker();
       const mark2 = worker.output.length;
       expect(await login(s, 'alice')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
-      expect(lines(worker, mark2, 'alice')[0]).toMatch(/offline=yes/);
+      expect((await lines(worker, mark2, 'alice'))[0]).toMatch(/offline=yes/);
       expect((await login(s, 'alice', 'wrong')).auth).toBe('PAM_AUTH_ERR');
       expect((await login(s, 'bob')).auth).toBe('PAM_AUTH_ERR');
     } finally {
@@ -176,7 +179,7 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
     for (let i = 0; i < 50 && !online; i++) {
       const mark = worker.output.length;
       const r = await login(s, 'alice');
-      online = r.auth === 'PAM_SUCCESS' && !/offline=yes/.test(lines(worker, mark, 'alice')[0] ?? 'offline=yes');
+      online = r.auth === 'PAM_SUCCESS' && !/offline=yes/.test((await lines(worker, mark, 'alice'))[0] ?? 'offline=yes');
       if (!online) await new Promise((r2) => setTimeout(r2, 200));
     }
     expect(online).toBe(true);
@@ -197,7 +200,7 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
     try {
       const mark = worker.output.length;
       expect(await login(s, 'erin')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
-      expect(lines(worker, mark, 'erin')[0]).toMatch(/offline=yes/);
+      expect((await lines(worker, mark, 'erin'))[0]).toMatch(/offline=yes/);
       expect((await login(s, 'erin', 'wrong')).auth).toBe('PAM_AUTH_ERR');
       expect((await login(s, 'carol')).auth).toBe('PAM_AUTHINFO_UNAVAIL');
       expect((await login(`${s}off`, 'erin')).auth).toBe('PAM_AUTHINFO_UNAVAIL');

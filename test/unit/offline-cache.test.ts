@@ -91,6 +91,9 @@ async function online(user = 'alice', password = 'wonderland'): Promise<void> {
   const o = await auth(user, password);
   expect(o.result).toBe('SUCCESS');
   expect(o.offline).toBeUndefined();
+  // The renewal runs after the answer (setImmediate), the verifier in the background.
+  await new Promise((r) => setImmediate(r));
+  await cache.idle();
   await until(() => cache.summary().users > 0 && cache.lookup(user).kind === 'verdict');
 }
 
@@ -142,6 +145,35 @@ describe('offline verifier cache', () => {
     await until(() => cache.lookup('alice').kind === 'none');
     store.mode = 'down';
     expect((await auth('alice', 'wonderland')).result).toBe('AUTHINFO_UNAVAIL');
+  });
+
+  test('after a restart (no memo in memory), a password changed online still retires the old verifier', async () => {
+    await online();
+    await cache.close();
+    cache = new OfflineCache(settings(), log, () => clock);
+    store.users.set('alice', { password: 'changed', state: 'active' });
+    expect((await auth('alice', 'wonderland')).result).toBe('AUTH_ERR');
+    await until(() => cache.lookup('alice').kind === 'none');
+  });
+
+  test('the same password online again renews the entry without a new scrypt; a new one replaces the verifier', async () => {
+    await online();
+    await cache.close();
+    const first = (parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice') as Entry;
+    clock += 1000;
+    await online();
+    await cache.close();
+    const again = (parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice') as Entry;
+    expect(again.salt.equals(first.salt)).toBe(true);
+    expect(again.onlineAt).toBe(first.onlineAt + 1000);
+    store.users.set('alice', { password: 'new-one', state: 'active' });
+    await online('alice', 'new-one');
+    await cache.close();
+    const changed = (parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice') as Entry;
+    expect(changed.salt.equals(first.salt)).toBe(false);
+    store.mode = 'down';
+    expect((await auth('alice', 'wonderland')).result).toBe('AUTH_ERR');
+    expect((await auth('alice', 'new-one')).result).toBe('SUCCESS');
   });
 
   test('a wrong password online does not erase the verifier of the right one', async () => {
