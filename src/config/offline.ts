@@ -15,7 +15,9 @@ export interface OfflineSettings {
   lockoutMs: number;
 }
 
-export const OFFLINE_DIR = '/var/lib/pam_mapi';
+/** Its own directory, the worker's: /var/lib/pam_mapi itself is root's (the doctor's baseline
+ * is there, and the worker must not be able to replace it). */
+export const OFFLINE_DIR = '/var/lib/pam_mapi/offline';
 /** SSSD's offline_failed_login_attempts is 0 (no limit) by default; a mail client that keeps a
  * stale password retries a few times a minute, so 5 lets such a client through a short outage
  * without locking its owner out, while a guesser gets 5 tries per lockout period. */
@@ -67,7 +69,7 @@ export function readResilienceSettings(r: SectionReader, storeName: string): Res
 function readOffline(r: SectionReader, storeName: string): OfflineSettings | null {
   const on = r.boolean('offline_cache', false);
   const settings: OfflineSettings = {
-    file: r.string('offline_cache_file', path.join(OFFLINE_DIR, `offline-${storeName || 'default'}.cache`)),
+    file: r.string('offline_cache_file', path.join(OFFLINE_DIR, `${storeName || 'default'}.cache`)),
     maxAgeMs: duration(r, 'offline_max_age', DEFAULT_MAX_AGE_MS, MAX_AGE_LIMIT_MS),
     failedAttempts: r.integer('offline_failed_attempts', DEFAULT_FAILED_ATTEMPTS, 1, 1000),
     lockoutMs: duration(r, 'offline_lockout', DEFAULT_LOCKOUT_MS, 86_400_000),

@@ -204,7 +204,7 @@ export class OfflineCache {
   private async drain(): Promise<void> {
     this.running = true;
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
-      await job().catch((e: Error) => this.log('error', 'offline.cache_failed', { message: e.message }));
+      await job().catch((e: Error) => this.log('error', 'offline.verifier_failed', { message: e.message }));
     }
     this.running = false;
     this.saidBusy = false;

@@ -297,7 +297,7 @@ describe('offline settings', () => {
   };
   test('off by default; on with a bounded age and SSSD-like lockout defaults', () => {
     expect(read({})).toBeNull();
-    expect(read({ offline_cache: 'yes' })).toEqual({ file: '/var/lib/pam_mapi/offline-default.cache', maxAgeMs: 3 * 86_400_000, failedAttempts: 5, lockoutMs: 300_000 });
+    expect(read({ offline_cache: 'yes' })).toEqual({ file: '/var/lib/pam_mapi/offline/default.cache', maxAgeMs: 3 * 86_400_000, failedAttempts: 5, lockoutMs: 300_000 });
     expect(read({ offline_cache: 'yes', offline_max_age: '12h', offline_failed_attempts: '3', offline_lockout: '30m' })).toMatchObject({ maxAgeMs: 43_200_000, failedAttempts: 3, lockoutMs: 1_800_000 });
     expect(read({ offline_cache: 'yes', offline_max_age: '45' })?.maxAgeMs).toBe(45_000);
   });
