@@ -77,6 +77,8 @@ class Decision {
   finish(result: ResultName, reason: string): Outcome {
     const delayUsec = this.req.op === 'authenticate' && !this.opts.nodelay ? FAIL_DELAY_USEC : 0;
     this.debug(`${this.req.op}: ${result} (${reason})`);
+    // In the module's syslog line too, so auth.log and pam-mapi check show it.
+    if (this.offline) this.logs.push({ level: 'NOTICE', text: `store unavailable: answered from the offline cache; user=${logField(this.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
     return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default', offline: this.offline || undefined };
   }
 

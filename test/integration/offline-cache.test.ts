@@ -17,6 +17,7 @@ import { recordSecret } from '../../src/sandbox/secret-audit';
 import { OBJECTCLASS } from '../../src/stores/zarafa/zarafa-store';
 import { cacheText, Entry, parseCacheText } from '../../src/worker/offline-cache';
 import { pamRun } from '../helpers/pam';
+import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'].map((login) => ({ login, password: `${login}-pw-€` }));
 const pw = (login: string): string => (USERS.find((u) => u.login === login) as { password: string }).password;
@@ -147,7 +148,10 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
     await b.stop();
     try {
       const mark = worker.output.length;
+      const logMark = syslogMark();
       expect(await login(s, 'alice')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
+      // The module's syslog line says so too (auth.log, pam-mapi check).
+      expect(moduleLines(await syslogSince(logMark), 'store unavailable: answered from the offline cache; user=alice')).toHaveLength(2);
       const offline = await lines(worker, mark, 'alice', 2);
       expect(offline).toHaveLength(2);
       for (const l of offline) expect(l).toMatch(/result=PAM_SUCCESS .*offline=yes/);

@@ -127,6 +127,8 @@ describe('offline verifier cache', () => {
     store.mode = 'down';
     const o = await auth('alice', 'wonderland');
     expect(o).toMatchObject({ result: 'SUCCESS', offline: true });
+    // The module's syslog line (and pam-mapi check) says so.
+    expect(o.logs).toContainEqual({ level: 'NOTICE', text: 'store unavailable: answered from the offline cache; user=alice' });
     // The account call during the outage answers from the cached state too.
     expect(await account('alice')).toMatchObject({ result: 'SUCCESS', offline: true });
   });
