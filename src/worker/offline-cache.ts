@@ -22,9 +22,13 @@ export const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as cons
 const KEY_LEN = 32;
 const SALT_LEN = 16;
 const HEADER = 'pam_mapi offline cache v1 sha256=';
-/** Changes are written at most this often; a crash loses at most these last changes, which
- * only means a user's next offline login finds the previous verifier or none. */
-const WRITE_DELAY_MS = 200;
+/** A change that makes the cache say no where it said yes (an account disabled or removed
+ * online, a verifier retired, a wrong offline password counted) is written this soon. */
+const WRITE_DELAY_MS = 50;
+/** A change that only adds a yes (a new verifier, a renewal) waits this long, so a busy server
+ * rewrites the file at most this often; a crash loses only these, and a user then finds the
+ * previous verifier or none. */
+const RENEW_DELAY_MS = 2000;
 /** Verifiers computed after an online answer wait here, one at a time, so they never take the
  * threads an offline check (or the stores) needs; beyond this many waiting, new ones are
  * dropped (the user keeps the previous verifier, or none). */
@@ -71,6 +75,11 @@ const b64 = (v: unknown, len: number): Buffer | null => {
   const b = Buffer.from(v, 'base64');
   return b.length === len ? b : null;
 };
+
+function sameState(a: Pick<Entry, 'login' | 'state' | 'enabled' | 'disabled'>, b: Pick<Entry, 'login' | 'state' | 'enabled' | 'disabled'>): boolean {
+  const same = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.login === b.login && a.state === b.state && same(a.enabled, b.enabled) && same(a.disabled, b.disabled);
+}
 
 /** The entries of a cache file's text, or why it is refused. Exported for the tests. */
 export function parseCacheText(text: string): Map<string, Entry> | string {
@@ -126,13 +135,19 @@ function untrusted(st: fs.Stats, what: string, dir: boolean): string | null {
 export class OfflineCache {
   private entries = new Map<string, Entry>();
   private dirty = false;
+  private urgent = false;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Set when the file may not be used: the cache then neither reads nor writes it. */
   private broken: string | null = null;
   /** A verifier to compare unknown users against, so they cost the same time as known ones. */
   private readonly decoy = { salt: crypto.randomBytes(SALT_LEN), verifier: crypto.randomBytes(KEY_LEN) };
-  private readonly queue: Array<() => Promise<void>> = [];
+  /** run does the work; drop wipes what it holds, when the queue is emptied at close. */
+  private readonly queue: Array<{ run: () => Promise<void>; drop: () => void }> = [];
+  /** Offline checks of one user run one after another, so parallel guesses cannot all pass
+   * the lockout check before any of them is counted. */
+  private readonly perUser = new Map<string, Promise<unknown>>();
+  private timerDue = 0;
   private running = false;
   private saidBusy = false;
 
@@ -190,13 +205,13 @@ export class OfflineCache {
   }
 
   /** Runs job after the ones already waiting; false when the queue is full. */
-  private background(job: () => Promise<void>): boolean {
+  private background(run: () => Promise<void>, password: Buffer): boolean {
     if (this.queue.length >= BACKGROUND_QUEUE) {
       if (!this.saidBusy) this.log('warning', 'offline.cache_busy', { waiting: this.queue.length });
       this.saidBusy = true;
       return false;
     }
-    this.queue.push(job);
+    this.queue.push({ run, drop: () => password.fill(0) });
     if (!this.running) void this.drain();
     return true;
   }
@@ -204,7 +219,7 @@ export class OfflineCache {
   private async drain(): Promise<void> {
     this.running = true;
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
-      await job().catch((e: Error) => this.log('error', 'offline.verifier_failed', { message: e.message }));
+      await job.run().catch((e: Error) => this.log('error', 'offline.verifier_failed', { message: e.message }));
     }
     this.running = false;
     this.saidBusy = false;
@@ -219,9 +234,13 @@ export class OfflineCache {
     const e = this.entries.get(user);
     if (e?.memo !== undefined && crypto.timingSafeEqual(e.memo, memo)) {
       password.fill(0);
+      const next: Entry = { ...e, ...this.stateOf(found), onlineAt: this.now(), failures: 0, lockedUntil: 0 };
       this.entries.delete(user);
-      this.entries.set(user, { ...e, ...this.stateOf(found), onlineAt: this.now(), failures: 0, lockedUntil: 0 });
-      this.changed();
+      this.entries.set(user, next);
+      // A renewal alone is written when it moves the entry's age by a hundredth of
+      // offline_max_age: one login a minute would otherwise rewrite the file every minute.
+      if (sameState(e, next) && e.failures === 0 && e.lockedUntil === 0 && next.onlineAt - e.onlineAt < this.settings.maxAgeMs / 100) return;
+      this.changed(false);
       return;
     }
     const queued = this.background(async () => {
@@ -231,11 +250,11 @@ export class OfflineCache {
         this.entries.delete(user);
         while (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
         this.entries.set(user, { salt, verifier, ...this.stateOf(found), onlineAt: this.now(), failures: 0, lockedUntil: 0, memo });
-        this.changed();
+        this.changed(false);
       } finally {
         password.fill(0);
       }
-    });
+    }, password);
     if (!queued) password.fill(0);
   }
 
@@ -269,7 +288,7 @@ export class OfflineCache {
       } finally {
         password.fill(0);
       }
-    });
+    }, password);
     if (!queued) password.fill(0);
   }
 
@@ -287,12 +306,12 @@ export class OfflineCache {
     if (e === undefined) return;
     if (!answer.found) {
       this.entries.delete(user);
-    } else {
-      e.login = answer.user.login;
-      e.state = answer.user.state;
-      e.enabled = [...answer.user.features.enabled];
-      e.disabled = [...answer.user.features.disabled];
+      this.changed();
+      return;
     }
+    const next = this.stateOf(answer.user);
+    if (sameState(e, next)) return;
+    Object.assign(e, next);
     this.changed();
   }
 
@@ -308,8 +327,18 @@ export class OfflineCache {
     return { login: e.login, state: e.state, features: { enabled: e.enabled, disabled: e.disabled } };
   }
 
-  /** The store is down: the password against the verifier, with the lockout. */
-  async verify(user: string, password: Buffer): Promise<OfflineAnswer> {
+  /** The store is down: the password against the verifier, with the lockout. The caller keeps
+   * the password until this resolves. */
+  verify(user: string, password: Buffer): Promise<OfflineAnswer> {
+    const before = this.perUser.get(user) ?? Promise.resolve();
+    const mine = before.then(() => this.verifyNow(user, password));
+    const settled = mine.catch(() => undefined);
+    this.perUser.set(user, settled);
+    void settled.then(() => { if (this.perUser.get(user) === settled) this.perUser.delete(user); });
+    return mine;
+  }
+
+  private async verifyNow(user: string, password: Buffer): Promise<OfflineAnswer> {
     const u = this.usable(user);
     if ('why' in u) {
       // The same work as a known user, so the time does not tell who is cached.
@@ -322,7 +351,7 @@ export class OfflineCache {
     const key = await derive(password, e.salt);
     const ok = crypto.timingSafeEqual(key, e.verifier);
     if (ok) {
-      if (e.failures !== 0 || e.lockedUntil !== 0) this.changed();
+      if (e.failures !== 0 || e.lockedUntil !== 0) this.changed(false);
       e.failures = 0;
       e.lockedUntil = 0;
       e.memo = memoOf(password);
@@ -356,13 +385,21 @@ export class OfflineCache {
     return { users: this.entries.size, oldest, newest };
   }
 
-  private changed(): void {
+  /** urgent: the change makes the cache say no where it said yes (see WRITE_DELAY_MS). */
+  private changed(urgent = true): void {
     this.dirty = true;
-    if (this.broken !== null || this.timer !== null || this.writing !== null) return;
+    this.urgent ||= urgent;
+    if (this.broken !== null || this.writing !== null) return;
+    const due = Date.now() + (this.urgent ? WRITE_DELAY_MS : RENEW_DELAY_MS);
+    if (this.timer !== null) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
-    }, WRITE_DELAY_MS);
+    }, due - Date.now());
     this.timer.unref();
   }
 
@@ -370,13 +407,18 @@ export class OfflineCache {
   async flush(): Promise<void> {
     while (this.writing !== null) await this.writing;
     if (!this.dirty || this.broken !== null) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const urgent = this.urgent;
     this.dirty = false;
+    this.urgent = false;
     this.writing = this.write().catch((e: Error) => {
       this.dirty = true;
+      this.urgent ||= urgent;
       this.log('error', 'offline.cache_write_failed', { file: this.settings.file, message: e.message });
     }).finally(() => {
       this.writing = null;
-      if (this.dirty) this.changed();
+      if (this.dirty) this.changed(this.urgent);
     });
     await this.writing;
   }
@@ -403,7 +445,10 @@ export class OfflineCache {
     }
   }
 
+  /** Stops: verifiers still waiting are dropped (their passwords wiped), the one being made
+   * is finished, and the file is written. */
   async close(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.drop();
     await this.idle();
     if (this.timer !== null) {
       clearTimeout(this.timer);

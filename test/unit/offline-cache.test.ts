@@ -162,12 +162,17 @@ describe('offline verifier cache', () => {
     await online();
     await cache.close();
     const first = (parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice') as Entry;
+    // Within a hundredth of offline_max_age (36 s of 1 h) the renewal is not worth a write.
     clock += 1000;
+    await online();
+    await cache.close();
+    expect((parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice')?.onlineAt).toBe(first.onlineAt);
+    clock += 60_000;
     await online();
     await cache.close();
     const again = (parseCacheText(fs.readFileSync(settings().file, 'utf8')) as Map<string, Entry>).get('alice') as Entry;
     expect(again.salt.equals(first.salt)).toBe(true);
-    expect(again.onlineAt).toBe(first.onlineAt + 1000);
+    expect(again.onlineAt).toBe(first.onlineAt + 61_000);
     store.users.set('alice', { password: 'new-one', state: 'active' });
     await online('alice', 'new-one');
     await cache.close();
@@ -204,6 +209,14 @@ describe('offline verifier cache', () => {
     expect(logs.filter((l) => l.includes('offline.locked'))).toHaveLength(1);
     clock += 60_001;
     expect((await auth('alice', 'wonderland')).result).toBe('SUCCESS');
+  });
+
+  test('parallel wrong passwords offline are counted one by one: no more guesses than the limit', async () => {
+    await online();
+    store.mode = 'down';
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => auth('alice', `parallel-guess-${i}`)));
+    expect(outcomes.every((o) => o.result === 'AUTH_ERR')).toBe(true);
+    expect(outcomes.filter((o) => /locked offline/.test(o.reason))).toHaveLength(5);
   });
 
   test('an entry older than offline_max_age is not used', async () => {
