@@ -1,5 +1,6 @@
 // The offline verifier cache with real servers, real libpam, the built module and a real worker:
-// MariaDB (zarafa store) and slapd (ldap store) stopped and paused (SIGSTOP). A user who logged
+// MariaDB (zarafa store) and slapd (ldap store) stopped, paused (SIGSTOP) and behind a proxy
+// that drops every packet. A user who logged
 // in online logs in during the outage (offline=yes in the worker's line); a wrong password is
 // refused and counted until the user is locked; an entry past offline_max_age, a user disabled
 // online before the outage, a user never seen online and a store without the cache are refused;
@@ -17,6 +18,7 @@ import { recordSecret } from '../../src/sandbox/secret-audit';
 import { OBJECTCLASS } from '../../src/stores/zarafa/zarafa-store';
 import { cacheText, Entry, parseCacheText } from '../../src/worker/offline-cache';
 import { pamRun } from '../helpers/pam';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'].map((login) => ({ login, password: `${login}-pw-€` }));
@@ -38,6 +40,8 @@ let slapd: PrivateSlapd;
 let box: Sandbox;
 let config: string;
 let worker: WorkerProcess;
+let dbProxy: TcpProxy;
+let dirProxy: TcpProxy;
 const state = (): string => path.join(box.dir, 'state');
 const cacheFile = (store: string): string => path.join(state(), `offline-${store}.cache`);
 
@@ -76,7 +80,7 @@ function sections(b: Backend): string {
 
 beforeAll(async () => {
   for (const u of USERS) recordSecret(u.password);
-  db = await PrivateMariaDB.start();
+  db = await PrivateMariaDB.start({ port: await freePort() });
   await createKopanoDatabase(db, 'kopano');
   for (const u of USERS) await insertKopanoUser(db, 'kopano', u);
   await db.createReader('kopano', 'pw', 'kopano');
@@ -85,14 +89,20 @@ beforeAll(async () => {
   await slapd.add(USERS.map((u) => `dn: cn=${u.login},${PEOPLE}\nobjectClass: inetOrgPerson\nobjectClass: kopano-user\ncn: ${u.login}\nsn: Test\nuid: ${u.login}\n`
     + `userPassword:: ${Buffer.from(ssha(u.password)).toString('base64')}\nkopanoAccount: 1\n`).join('\n'));
   box = Sandbox.create();
-  config = box.writeConfig(`${sections(backends.db())}\n${sections(backends.dir())}`, 'store_timeout = 1\n');
-  for (const s of ['db', 'dbshort', 'dboff', 'dir', 'dirshort', 'diroff']) {
+  dbProxy = await TcpProxy.start(db.port as number);
+  dirProxy = await TcpProxy.start(slapd.ldapPort);
+  const proxied = `[store.dbproxy]\ntype = zarafa\nhost = 127.0.0.1\nport = ${dbProxy.port}\nuser = kopano\npassword = pw\noffline_cache = yes\noffline_cache_file = ${cacheFile('dbproxy')}\n\n`
+    + `[store.dirproxy]\ntype = ldap\nuri = ldap://127.0.0.1:${dirProxy.port}\nbind_dn = ${SERVICE_DN}\nbind_password = "${SERVICE_PASSWORD}"\nbase = ${PEOPLE}\noffline_cache = yes\noffline_cache_file = ${cacheFile('dirproxy')}\n`;
+  config = box.writeConfig(`${sections(backends.db())}\n${sections(backends.dir())}\n${proxied}`, 'store_timeout = 1\n');
+  for (const s of ['db', 'dbshort', 'dboff', 'dir', 'dirshort', 'diroff', 'dbproxy', 'dirproxy']) {
     box.service(s, [`auth required {module} store=${s} ${box.workerArg}`, `account required {module} store=${s} ${box.workerArg}`]);
   }
   worker = await box.startWorker(config);
 }, 120000);
 
 afterAll(async () => {
+  await dbProxy?.close();
+  await dirProxy?.close();
   await box?.cleanup();
   await db?.destroy();
   await slapd?.destroy();
@@ -211,6 +221,33 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
     } finally {
       b.resume();
     }
+  }, 60000);
+});
+
+describe.each([['dbproxy', () => dbProxy], ['dirproxy', () => dirProxy]] as const)('%s: behind a proxy that drops every packet', (service, proxy) => {
+  test('answered from the cache after store_timeout for a user seen online, nobody else; online again once packets flow', async () => {
+    expect((await login(service, 'alice')).auth).toBe('PAM_SUCCESS');
+    await cached(service, ['alice']);
+    proxy().blackhole = true;
+    try {
+      const mark = worker.output.length;
+      expect(await login(service, 'alice')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
+      expect((await lines(worker, mark, 'alice'))[0]).toMatch(/offline=yes/);
+      expect((await login(service, 'alice', 'wrong')).auth).toBe('PAM_AUTH_ERR');
+      expect((await login(service, 'carol')).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+    } finally {
+      proxy().blackhole = false;
+      // Connections that lost bytes are useless; the store opens new ones.
+      proxy().dropAll();
+    }
+    let online = false;
+    for (let i = 0; i < 50 && !online; i++) {
+      const mark = worker.output.length;
+      const r = await login(service, 'alice');
+      online = r.auth === 'PAM_SUCCESS' && !/offline=yes/.test((await lines(worker, mark, 'alice'))[0] ?? 'offline=yes');
+      if (!online) await new Promise((r2) => setTimeout(r2, 200));
+    }
+    expect(online).toBe(true);
   }, 60000);
 });
 
