@@ -1,7 +1,7 @@
 // The offline verifier cache with real servers, real libpam, the built module and a real worker:
 // MariaDB (zarafa store) and slapd (ldap store) stopped, paused (SIGSTOP) and behind a proxy
-// that drops every packet. A user who logged
-// in online logs in during the outage (offline=yes in the worker's line); a wrong password is
+// that drops every packet. A user who logged in online logs in during the outage (offline=yes
+// in the worker's line); a wrong password is
 // refused and counted until the user is locked; an entry past offline_max_age, a user disabled
 // online before the outage, a user never seen online and a store without the cache are refused;
 // the cache survives a worker restart and a kill -9 during its write; the store back answers
