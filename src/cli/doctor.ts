@@ -2,6 +2,7 @@
 // pam-mapi doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE   [--root DIR]
 import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { forgetService, restoreService, saveBaseline } from '../system/baseline';
+import { checkOfflineCaches } from '../doctor/offline';
 import { checkConfig, checkModuleInstalled, checkPamFiles, checkStanzaWorkers, checkStores, checkWorker, Row } from '../doctor/checks';
 import { exitCode, json, table } from '../doctor/report';
 import { SystemRoot } from '../system/root';
@@ -67,6 +68,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   if (parsed !== null) {
     rows.push(...(await checkWorker(parsed, worker)));
     rows.push(...(await checkStores(parsed)));
+    rows.push(...checkOfflineCaches(root, parsed));
   }
   rows.push(...checkModuleInstalled(root));
   rows.push(...checkPamFiles(root, parsed));

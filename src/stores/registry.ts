@@ -3,6 +3,7 @@
 // secret keys the descriptors declare. A new store type is one line in STORE_TYPES.
 import { ConfigFile, readConfig, parseConfigText, DEFAULT_CONFIG_PATH } from '../config/load';
 import { SectionReader } from '../config/section';
+import { OfflineSettings, readResilienceSettings } from '../config/offline';
 import { StoreContext } from './context';
 import { StoreDescriptor } from './descriptor';
 import { fileStore } from './file';
@@ -22,6 +23,10 @@ export interface StoreDefinition {
   doctorHint: string;
   /** Which file configured what, for the doctor (descriptor.describe). */
   origins: string[];
+  /** The offline verifier cache (offline_cache = yes), or null: off. */
+  offline: OfflineSettings | null;
+  /** circuit_breaker = yes (the default with offline_cache). */
+  circuitBreaker: boolean;
   open(ctx: StoreContext): Store;
 }
 
@@ -51,9 +56,10 @@ function readStores(cf: ConfigFile, types: ReadonlyArray<StoreDescriptor<unknown
     const r = new SectionReader(cf.file, section.header, section.values);
     const typeName = r.choice('type', types[0].type, types.map((t) => t.type));
     const descriptor = types.find((t) => t.type === typeName) as StoreDescriptor<unknown>;
+    const { offline, circuitBreaker } = readResilienceSettings(r, name);
     const settings = descriptor.readSettings(r);
     r.finish();
-    stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, origins: descriptor.describe?.(settings) ?? [], open: (ctx) => descriptor.open(settings, ctx) });
+    stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, origins: descriptor.describe?.(settings) ?? [], offline, circuitBreaker, open: (ctx) => descriptor.open(settings, ctx) });
   }
   return { file: cf.file, worker: cf.worker, stores };
 }

@@ -22,6 +22,8 @@ import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from '
 import { setNonDumpable } from './peer';
 import { QuietEvent } from '../log/quiet-event';
 import { detach, isDetachedCopy, StartupRelay, writePidFile } from './daemon';
+import { openResilience, StoreResilience } from './resilience';
+import { closeOfflineCaches } from './offline-cache';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -35,6 +37,7 @@ class Generation {
   constructor(
     readonly config: Config,
     readonly stores: Map<string, Store>,
+    readonly resilience: StoreResilience,
   ) {}
 
   static open(config: Config, logger: Logger): Generation {
@@ -45,14 +48,15 @@ class Generation {
       for (const s of stores.values()) void s.close();
       throw e;
     }
-    return new Generation(config, stores);
+    return new Generation(config, stores, openResilience(config, stores, logger));
   }
 
   policy(): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs };
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience };
   }
 
   async close(): Promise<void> {
+    this.resilience.stop();
     await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
   }
 }
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
         setTimeout(finish, 20);
         return;
       }
-      void current.close().then(() => process.exit(0));
+      void current.close().then(closeOfflineCaches).then(() => process.exit(0));
     };
     finish();
   };

@@ -9,7 +9,7 @@ import { checkPassword, checkUserName } from './input-rules';
 import { ModuleOptions, parseModuleOptions } from './options';
 import { escapeLogValue, failureLine, FIELD_BOUNDS, logField } from './syslog-line';
 import { didYouMean } from '../config/suggest';
-import { withDeadline } from './deadline';
+import { lookupUser, Resilience, verifyUser } from './resilient-store';
 
 /** What the worker can ask of libpam through the module. */
 export interface PamSide {
@@ -23,6 +23,8 @@ export interface PolicyContext {
   configFile: string;
   /** See EarlierAuth; 0 turns the reuse off. */
   accountReuseMs: number;
+  /** Circuit breakers and offline caches (resilient-store.ts); none: ask the store only. */
+  resilience?: Resilience;
 }
 
 /** What a successful authentication read from its store. The ACCOUNT request that follows it on
@@ -34,6 +36,8 @@ export interface EarlierAuth {
   user: Buffer;
   found: StoreUser;
   atMs: number;
+  /** The authentication was answered from the offline cache. */
+  offline?: boolean;
 }
 
 export interface Outcome {
@@ -45,9 +49,11 @@ export interface Outcome {
   reason: string;
   store: string;
   /** The store and its record of the user, after a success (for EarlierAuth). */
-  record?: { store: Store; found: StoreUser };
+  record?: { store: Store; found: StoreUser; offline?: boolean };
   /** The account request was answered from the earlier authentication (EarlierAuth). */
   reused?: boolean;
+  /** Answered from the offline cache because the store could not answer. */
+  offline?: boolean;
 }
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
@@ -56,6 +62,7 @@ const PROMPT = 'Password: ';
 
 class Decision {
   readonly logs: LogEntry[] = [];
+  offline = false;
 
   constructor(
     readonly req: PamRequest,
@@ -70,7 +77,9 @@ class Decision {
   finish(result: ResultName, reason: string): Outcome {
     const delayUsec = this.req.op === 'authenticate' && !this.opts.nodelay ? FAIL_DELAY_USEC : 0;
     this.debug(`${this.req.op}: ${result} (${reason})`);
-    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default' };
+    // In the module's syslog line too, so auth.log and pam-mapi check show it.
+    if (this.offline) this.logs.push({ level: 'NOTICE', text: `store unavailable: answered from the offline cache; user=${logField(this.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
+    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default', offline: this.offline || undefined };
   }
 
   /** An ordinary failure: logged in pam_unix's format unless quiet. */
@@ -126,14 +135,17 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
     if (earlier !== undefined && earlier.store === store && req.user !== null && earlier.user.equals(req.user)
       && performance.now() - earlier.atMs <= ctx.accountReuseMs) {
       d.debug('account: the store\'s answer to this transaction\'s authentication');
+      d.offline = earlier.offline === true;
       return { ...admit(d, earlier.found, store), reused: true };
     }
-    let found;
+    let asked;
     try {
-      found = await withDeadline(ctx.storeTimeoutMs, (signal) => store.lookup(user.name, signal));
+      asked = await lookupUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name);
     } catch (e) {
       return d.error(`${store.type} store: ${(e as Error).message}`);
     }
+    d.offline = asked.kind === 'offline';
+    const found = asked.answer;
     if (!found.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
     return admit(d, found.user, store);
   }
@@ -145,12 +157,15 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
   try {
     const bad = checkPassword(secret);
     if (bad !== null) return d.refuse('AUTH_ERR', bad);
-    let verdict;
+    let asked;
     try {
-      verdict = await withDeadline(ctx.storeTimeoutMs, (signal) => store.verify(user.name, secret, signal));
+      asked = await verifyUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name, secret);
     } catch (e) {
       return d.error(`${store.type} store: ${(e as Error).message}`);
     }
+    d.offline = asked.kind !== 'online';
+    if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
+    const verdict = asked.answer;
     if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
     if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
     return admit(d, verdict.user, store);
@@ -166,7 +181,7 @@ function admit(d: Decision, user: StoreUser, store: Store): Outcome {
   if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
     return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
   }
-  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user } };
+  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user, offline: d.offline || undefined } };
 }
 
 type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };

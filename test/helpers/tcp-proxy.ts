@@ -9,6 +9,9 @@ export class TcpProxy {
   dropped = 0;
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private dropNext = false;
+  /** While true, every byte either way is dropped and connections stay open: a network that
+   * loses packets, where the client sees neither an answer nor an error. */
+  blackhole = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -49,6 +52,7 @@ export class TcpProxy {
     const pair = { client, upstream };
     this.pairs.add(pair);
     client.on('data', (d: Buffer) => {
+      if (this.blackhole) return;
       if (this.dropNext) {
         this.dropNext = false;
         this.cut(pair);
@@ -56,7 +60,9 @@ export class TcpProxy {
       }
       upstream.write(d);
     });
-    upstream.on('data', (d: Buffer) => client.write(d));
+    upstream.on('data', (d: Buffer) => {
+      if (!this.blackhole) client.write(d);
+    });
     const done = (): void => {
       this.pairs.delete(pair);
       client.destroy();
