@@ -56,6 +56,14 @@
       "sources": ["native/addon/pam_client.cc"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "libraries": ["-lpam"]
+    },
+    {
+      # The krb5 store's check: MIT krb5 (libkrb5) on libuv's thread pool; docs/kerberos.md.
+      "target_name": "krb5_check",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": ["native/krb5/krb5_check.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "libraries": ["-lkrb5"]
     }
   ]
 }
