@@ -20,7 +20,14 @@
 #include <profile.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -35,7 +42,8 @@ struct Request {
   std::string principal;     // as the store built it from the login
   bool enterprise = false;   // parse it as an enterprise name (AD user principal names)
   std::string realm;         // empty: krb5.conf's default_realm
-  std::vector<std::string> kdcs;  // empty: krb5.conf's KDCs for the realm
+  std::vector<std::string> kdcs;  // in the order to try them
+  int budget_ms = 5000;      // for the whole check
   std::string keytab;        // FILE: path
   std::string server;        // empty: the keytab's first key of the realm
   bool probe = false;        // ask only whether the KDC knows the principal
@@ -75,10 +83,182 @@ std::string KindOf(krb5_error_code code) {
   }
 }
 
-// The store's KDCs over krb5.conf: a read-only profile whose answers are the system profile's,
-// except the realm's KDC list (the configured KDCs, in order, and nothing else: no primary or
-// master KDC to retry, no DNS lookup). A vtable profile, because a profile made from files is
-// re-read from those files whenever a context is made from it.
+// Every message to a KDC goes through SendHook instead of the library's own sending, which may
+// wait about 30 s for a KDC that does not answer: the KDCs are the store's, in the store's order,
+// over TCP, and the whole check (every exchange) ends at one deadline. A KDC that failed once in
+// a check is not asked again in it.
+struct Transport {
+  std::vector<std::string> kdcs;
+  std::vector<std::string> failures;  // "kdc: why", in order
+  std::vector<bool> failed;
+  std::string answered;               // the last KDC that answered
+  std::chrono::steady_clock::time_point deadline;
+};
+
+constexpr uint32_t kMaxReply = 1 << 20;  // AD tickets with big PACs stay far below this
+
+int MsLeft(const Transport& t) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t.deadline - std::chrono::steady_clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+// Waits for fd to be ready for events until the given time; false with why on timeout or error.
+bool WaitFor(int fd, short events, std::chrono::steady_clock::time_point until, std::string* why) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      *why = "no answer in time";
+      return false;
+    }
+    struct pollfd p = {fd, events, 0};
+    int n = poll(&p, 1, static_cast<int>(left));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) {
+      *why = std::strerror(errno);
+      return false;
+    }
+  }
+}
+
+bool SendAll(int fd, const char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  while (len > 0) {
+    if (!WaitFor(fd, POLLOUT, until, why)) return false;
+    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      *why = std::strerror(errno);
+      return false;
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  while (len > 0) {
+    if (!WaitFor(fd, POLLIN, until, why)) return false;
+    ssize_t n = recv(fd, data, len, 0);
+    if (n == 0) {
+      *why = "the KDC closed the connection";
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      *why = std::strerror(errno);
+      return false;
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// host, host:port, [v6], [v6]:port, with an optional tcp/ or udp/ of krb5.conf (TCP is used).
+void SplitKdc(std::string k, std::string* host, std::string* port) {
+  if (k.rfind("tcp/", 0) == 0 || k.rfind("udp/", 0) == 0) k = k.substr(4);
+  *port = "88";
+  if (!k.empty() && k[0] == '[') {
+    size_t close = k.find(']');
+    *host = k.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    if (close != std::string::npos && close + 1 < k.size() && k[close + 1] == ':') *port = k.substr(close + 2);
+    return;
+  }
+  size_t colon = k.find(':');
+  if (colon != std::string::npos && k.find(':', colon + 1) == std::string::npos) {
+    *host = k.substr(0, colon);
+    *port = k.substr(colon + 1);
+  } else {
+    *host = k;
+  }
+}
+
+// One request and its reply over TCP (RFC 4120 7.2.2: a 4-byte length, then the message).
+bool TcpExchange(const std::string& kdc, const krb5_data* msg, std::chrono::steady_clock::time_point until, std::string* reply, std::string* why) {
+  std::string host, port;
+  SplitKdc(kdc, &host, &port);
+  struct addrinfo hints;
+  std::memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  struct addrinfo* res = nullptr;
+  int g = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+  if (g != 0) {
+    *why = std::string("cannot resolve: ") + gai_strerror(g);
+    return false;
+  }
+  bool ok = false;
+  for (struct addrinfo* ai = res; ai != nullptr && !ok; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      *why = std::strerror(errno);
+      continue;
+    }
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      *why = std::strerror(errno);
+      close(fd);
+      continue;
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (!WaitFor(fd, POLLOUT, until, why) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
+      if (soerr != 0) *why = std::strerror(soerr);
+      close(fd);
+      continue;
+    }
+    uint32_t len = htonl(static_cast<uint32_t>(msg->length));
+    char head[4];
+    if (SendAll(fd, reinterpret_cast<const char*>(&len), 4, until, why) && SendAll(fd, msg->data, msg->length, until, why)
+        && RecvAll(fd, head, 4, until, why)) {
+      uint32_t n;
+      std::memcpy(&n, head, 4);
+      n = ntohl(n);
+      if (n == 0 || n > kMaxReply) {
+        *why = "an answer of " + std::to_string(n) + " bytes";
+      } else {
+        reply->assign(n, '\0');
+        ok = RecvAll(fd, &(*reply)[0], n, until, why);
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
+}
+
+krb5_error_code KRB5_CALLCONV SendHook(krb5_context ctx, void* data, const krb5_data*, const krb5_data* message,
+                                       krb5_data**, krb5_data** reply_out) {
+  auto* t = static_cast<Transport*>(data);
+  for (size_t i = 0; i < t->kdcs.size(); i++) {
+    if (t->failed[i]) continue;
+    size_t left = 0;
+    for (size_t j = i; j < t->kdcs.size(); j++) left += t->failed[j] ? 0 : 1;
+    int ms = MsLeft(*t);
+    if (ms == 0) break;
+    // Each KDC still to try gets an equal share of what is left, so a hung first KDC leaves
+    // time for the next.
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms / static_cast<int>(left));
+    std::string reply, why;
+    if (TcpExchange(t->kdcs[i], message, until, &reply, &why)) {
+      t->answered = t->kdcs[i];
+      krb5_data d;
+      d.magic = KV5M_DATA;
+      d.length = static_cast<unsigned int>(reply.size());
+      d.data = &reply[0];
+      return krb5_copy_data(ctx, &d, reply_out);
+    }
+    t->failed[i] = true;
+    t->failures.push_back(t->kdcs[i] + ": " + why);
+  }
+  krb5_set_error_message(ctx, KRB5_KDC_UNREACH, "no KDC answered");
+  return KRB5_KDC_UNREACH;
+}
+
+// The library looks up the realm's KDCs before it hands a message to SendHook, so the context's
+// profile names them: a read-only profile whose answers are the system profile's, except the
+// realm's KDC list (the store's, and no primary KDC to retry with, no DNS lookup). A vtable
+// profile, because a profile made from files is re-read from those files whenever a context is
+// made from it.
 struct Overlay {
   profile_t base = nullptr;
   std::string realm;
@@ -131,17 +311,13 @@ long OverlayCopy(void* cb, void** out) {
   return 0;
 }
 
-// A context of this call only, with the configured KDCs if any.
-krb5_error_code MakeContext(const Request& r, krb5_context* out, std::string* why) {
+// A context of this call only: the overlay profile, and its messages go through SendHook.
+krb5_error_code MakeContext(const Request& r, Transport* t, krb5_context* out, std::string* why) {
   krb5_context base = nullptr;
   krb5_error_code ret = krb5_init_context(&base);
   if (ret != 0) {
     *why = "cannot read the Kerberos configuration: " + ErrorText(nullptr, ret);
     return ret;
-  }
-  if (r.kdcs.empty()) {
-    *out = base;
-    return 0;
   }
   auto* o = new Overlay();
   o->realm = r.realm;
@@ -168,6 +344,7 @@ krb5_error_code MakeContext(const Request& r, krb5_context* out, std::string* wh
   }
   if (ret != 0) *why = "cannot set the KDCs: " + ErrorText(base, ret);
   krb5_free_context(base);
+  if (ret == 0) krb5_set_kdc_send_hook(*out, SendHook, t);
   return ret;
 }
 
@@ -209,11 +386,11 @@ krb5_error_code RefusingPrompter(krb5_context, void*, const char*, const char*, 
   return kRefused;
 }
 
-Answer Run(const Request& r, const char* password) {
+Answer Run(const Request& r, const char* password, Transport* t) {
   Answer a;
   krb5_context ctx = nullptr;
   std::string why;
-  krb5_error_code ret = MakeContext(r, &ctx, &why);
+  krb5_error_code ret = MakeContext(r, t, &ctx, &why);
   if (ret != 0) return {"unavailable", ret, why};
 
   krb5_principal client = nullptr;
@@ -331,7 +508,10 @@ class CheckWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    answer_ = Run(req_, password_.data());
+    transport_.kdcs = req_.kdcs;
+    transport_.failed.assign(req_.kdcs.size(), false);
+    transport_.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req_.budget_ms);
+    answer_ = Run(req_, password_.data(), &transport_);
     Wipe();
   }
 
@@ -341,6 +521,10 @@ class CheckWorker : public Napi::AsyncWorker {
     o.Set("kind", answer_.kind);
     o.Set("code", Napi::Number::New(env, static_cast<double>(answer_.code)));
     o.Set("message", answer_.message);
+    Napi::Array failures = Napi::Array::New(env, transport_.failures.size());
+    for (size_t i = 0; i < transport_.failures.size(); i++) failures.Set(static_cast<uint32_t>(i), transport_.failures[i]);
+    o.Set("failures", failures);
+    o.Set("answered", transport_.answered.empty() ? env.Null() : Napi::String::New(env, transport_.answered));
     deferred_.Resolve(o);
   }
 
@@ -355,6 +539,7 @@ class CheckWorker : public Napi::AsyncWorker {
   Request req_;
   std::vector<char> password_;
   Answer answer_;
+  Transport transport_;
 };
 
 std::string StringField(const Napi::Object& o, const char* name, bool required) {
@@ -383,6 +568,11 @@ Request ReadRequest(const Napi::Object& o) {
     }
   }
   if (r.realm.empty()) throw Napi::TypeError::New(o.Env(), "realm is empty");
+  if (r.kdcs.empty()) throw Napi::TypeError::New(o.Env(), "no KDC to ask");
+  Napi::Value budget = o.Get("budgetMs");
+  if (!budget.IsNumber()) throw Napi::TypeError::New(o.Env(), "budgetMs must be a number");
+  r.budget_ms = budget.As<Napi::Number>().Int32Value();
+  if (r.budget_ms < 1) r.budget_ms = 1;
   return r;
 }
 
@@ -430,7 +620,31 @@ Napi::Value DefaultRealm(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The KDCs krb5.conf names for a realm, in its order (no DNS lookup: name them in krb5.conf or
+// in the store's kdc key).
+Napi::Value RealmKdcs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "realmKdcs(realm)");
+  std::string realm = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array out = Napi::Array::New(env);
+  krb5_context ctx = nullptr;
+  if (krb5_init_context(&ctx) != 0) return out;
+  profile_t profile = nullptr;
+  if (krb5_get_profile(ctx, &profile) == 0) {
+    const char* names[] = {"realms", realm.c_str(), "kdc", nullptr};
+    char** vals = nullptr;
+    if (profile_get_values(profile, names, &vals) == 0) {
+      for (uint32_t i = 0; vals[i] != nullptr; i++) out.Set(i, vals[i]);
+      profile_free_list(vals);
+    }
+    profile_release(profile);
+  }
+  krb5_free_context(ctx);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("realmKdcs", Napi::Function::New(env, RealmKdcs));
   exports.Set("check", Napi::Function::New(env, Check));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("defaultRealm", Napi::Function::New(env, DefaultRealm));
