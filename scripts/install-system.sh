@@ -46,6 +46,7 @@ put() { # put MODE SOURCE TARGET: install one file and record it
 put 0644 build/Release/pam_mapi.so "$pamdir/pam_mapi.so"
 put 0644 build/Release/pam_client.node "$libdir/build/Release/pam_client.node"
 put 0644 build/Release/peer_credentials.node "$libdir/build/Release/peer_credentials.node"
+put 0644 build/Release/krb5_check.node "$libdir/build/Release/krb5_check.node"
 put 0644 package.json "$libdir/package.json"
 while IFS= read -r f; do
   mode=0644; case "$f" in dist/src/worker/main.js|dist/src/cli/main.js) mode=0755;; esac

@@ -1,7 +1,9 @@
-// The Kerberos store's password check, with MIT krb5's own library (libkrb5):
-//   check({...}) -> Promise<{ kind, code, message }>   a password, validated against the keytab
-//   probe({...}) -> Promise<{ kind, code, message }>   does the KDC know the principal (no key sent)
-//   defaultRealm() -> string | null                     default_realm of krb5.conf
+// The krb5 store's password check, with MIT krb5's own library (libkrb5):
+//   check(req, password) -> Promise<Answer>   a password, validated against the keytab
+//   probe(req) -> Promise<Answer>             does the KDC know the principal (no key is sent)
+//   defaultRealm() -> string | null           default_realm of krb5.conf
+//   realmKdcs(realm) -> string[]              the realm's KDCs in krb5.conf
+// Answer: { kind, code, message, failures: ["kdc: why"], answered: kdc | null }.
 // Each call runs on libuv's thread pool (Napi::AsyncWorker) with a krb5_context of its own, so no
 // krb5 object is ever shared between threads; the credentials live in memory only (no out
 // ccache; krb5_verify_init_creds keeps its TGS exchange in a MEMORY ccache of its own) and no
