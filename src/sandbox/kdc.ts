@@ -2,9 +2,9 @@
 // directory (KRB5_CONFIG / KRB5_KDC_PROFILE point the tools at them, never at /etc), listening
 // on one loopback port for UDP and TCP, stopped by its own pid and removed afterwards.
 // Debian 12's krb5-kdc (krb5kdc, kdb5_util) and krb5-admin-server (kadmin.local).
-import { ChildProcess, execFileSync, spawn } from 'child_process';
-import dgram from 'dgram';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
+import net from 'net';
 import os from 'os';
 import path from 'path';
 
@@ -17,6 +17,11 @@ export interface KdcPrincipal {
   password: string;
   /** kadmin addprinc options, e.g. ['-expire', '2001-01-01']. */
   options?: string[];
+}
+
+/** A one-component name in krb5_parse_name's syntax: "\\", "/" and "@" are data. */
+export function principalText(name: string): string {
+  return name.replace(/[\\/@]/g, (c) => `\\${c}`);
 }
 
 export class PrivateKdc {
@@ -48,7 +53,7 @@ export class PrivateKdc {
 
   /** Creates the database with the given principals and the host principal, writes the host's
    * keytab (keytabFile), and starts the KDC. */
-  static async start(opts: { port: number; realm?: string; principals: KdcPrincipal[] }): Promise<PrivateKdc> {
+  static async start(opts: { port: number; realm?: string; principals: KdcPrincipal[]; copyOf?: PrivateKdc }): Promise<PrivateKdc> {
     const realm = opts.realm ?? TEST_REALM;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-kdc-'));
     const kdc = new PrivateKdc(dir, opts.port, realm);
@@ -80,12 +85,19 @@ export class PrivateKdc {
       '',
     ].join('\n'));
     fs.writeFileSync(path.join(dir, 'kadm5.acl'), '');
-    // The master key protects nothing outside this temp directory.
-    execFileSync('kdb5_util', ['create', '-s', '-r', realm, '-P', 'sandbox-master-key'], { env: kdc.env, stdio: 'ignore' });
+    if (opts.copyOf !== undefined) {
+      // A second KDC of the realm (as a replica is): the same database, so the same host key.
+      for (const f of fs.readdirSync(opts.copyOf.dir)) {
+        if (f.startsWith('principal') || f === 'stash' || f === 'host.keytab') fs.copyFileSync(path.join(opts.copyOf.dir, f), path.join(dir, f));
+      }
+    } else {
+      // The master key protects nothing outside this temp directory.
+      execFileSync('kdb5_util', ['create', '-s', '-r', realm, '-P', 'sandbox-master-key'], { env: kdc.env, stdio: 'ignore' });
+      kdc.kadmin(`addprinc -randkey ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
+      kdc.kadmin(`ktadd -k ${kdc.keytabFile} ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
+      fs.chmodSync(kdc.keytabFile, 0o600);
+    }
     for (const p of opts.principals) kdc.addPrincipal(p);
-    kdc.kadmin(`addprinc -randkey ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
-    kdc.kadmin(`ktadd -k ${kdc.keytabFile} ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
-    fs.chmodSync(kdc.keytabFile, 0o600);
     await kdc.launch();
     return kdc;
   }
@@ -95,16 +107,25 @@ export class PrivateKdc {
     return path.join(this.dir, 'host.keytab');
   }
 
+  /** A principal of this realm whose one-component name is p.name, taken as data. */
   addPrincipal(p: KdcPrincipal): void {
     // -requires_preauth as Active Directory does: the KDC checks the password before it answers.
-    this.kadmin(['addprinc', '-requires_preauth', ...(p.options ?? []), '-pw', p.password, p.name]);
+    this.kadmin(['addprinc', '-requires_preauth', ...(p.options ?? []), '-pw', p.password, principalText(p.name)]);
   }
 
-  /** One kadmin.local query (it runs only the last -q of a command line). */
+  /** Sets a principal's password (kadmin cpw). */
+  setPassword(name: string, password: string): void {
+    this.kadmin(['cpw', '-pw', password, principalText(name)]);
+  }
+
+  /** One kadmin.local query (it runs only the last -q of a command line). Its line parser
+   * takes "..." as one word, with "" for a quote inside. */
   kadmin(query: string | string[]): void {
-    const q = Array.isArray(query) ? query.map((a) => (/^[\w@./:-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`)).join(' ') : query;
-    const out = execFileSync('kadmin.local', ['-r', this.realm, '-q', q], { env: this.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (/error|usage/i.test(out)) throw new Error(`kadmin.local ${q.split(' ')[0]}: ${out}`);
+    const q = Array.isArray(query) ? query.map((a) => (/^[\w@./:-]+$/.test(a) ? a : `"${a.replace(/"/g, '""')}"`)).join(' ') : query;
+    const r = spawnSync('kadmin.local', ['-r', this.realm, '-q', q], { env: this.env, encoding: 'utf8' });
+    // It exits 0 after a failed query; what it says on stderr besides these two is the failure.
+    const said = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^Authenticating as principal|^No policy specified|^Principal ".*" (created|modified)\.$|^Password for ".*" changed\.$|^Entry for principal .* added to keytab/.test(l));
+    if (r.status !== 0 || said.length > 0) throw new Error(`kadmin.local ${q.split(' ')[0]}: ${said.join('; ')}`);
   }
 
   /** Starts krb5kdc in the foreground (-n), so this child is the KDC and its pid is ours. */
@@ -119,16 +140,12 @@ export class PrivateKdc {
     }
   }
 
-  /** Whether the KDC answers a UDP datagram (any KRB-ERROR reply will do). */
+  /** Whether the KDC accepts TCP connections (it listens on UDP and TCP at once). */
   private answers(): Promise<boolean> {
     return new Promise((resolve) => {
-      const s = dgram.createSocket('udp4');
-      const done = (ok: boolean): void => { clearTimeout(timer); s.close(); resolve(ok); };
-      const timer = setTimeout(() => done(false), 200);
-      s.on('message', () => done(true));
-      s.on('error', () => done(false));
-      // Not a Kerberos message: the KDC answers garbage with KRB_AP_ERR_MSG_TYPE.
-      s.send(Buffer.from([0x6a, 0x03, 0x02, 0x01, 0x00]), this.port, '127.0.0.1');
+      const c = net.connect(this.port, '127.0.0.1');
+      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('error', () => resolve(false));
     });
   }
 
