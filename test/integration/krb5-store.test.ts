@@ -38,6 +38,8 @@ function section(name: string, kdcs: string, extra = '', keytab = kdc.keytabFile
 beforeAll(async () => {
   kdc = await PrivateKdc.start({ port: await freePort(), principals: PRINCIPALS.filter((p) => !('instance' in p)) });
   kdc.kadmin(['addprinc', '-pw', 'admin-instance-pw', 'alice/admin']);
+  // A service the KDC knows but whose key is not in the keytab.
+  kdc.kadmin(['addprinc', '-randkey', `smtp/mail.example.test@${TEST_REALM}`]);
   // The spoofer: another KDC of the same realm, with its own keys, that knows alice with
   // another password. Whoever answers in the real KDC's place can be this.
   spoofer = await PrivateKdc.start({ port: await freePort(), principals: [{ name: 'alice', password: SPOOFED }] });
@@ -50,13 +52,14 @@ beforeAll(async () => {
     section('spoofed', spoofer.address),
     section('wrongkeytab', kdc.address, '', spoofer.keytabFile),
     section('atrealm', kdc.address, 'principal = %u@REALM\n'),
+    section('notinkeytab', kdc.address, 'validate_principal = smtp/mail.example.test\n'),
     section('down-first', `127.0.0.1:${await freePort()} ${kdc.address}`),
     `[store.file]\ntype = file\npath = ${users}\n`,
   ].join('\n'), `store_timeout = ${STORE_TIMEOUT_MS / 1000}\n`);
   const w = box.workerArg;
   const svc = (name: string, args: string): void => box.service(name, [`auth required {module} ${args} ${w}`, `account required {module} ${args} ${w}`]);
   contractServices(box);
-  for (const store of ['spoofed', 'wrongkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
+  for (const store of ['spoofed', 'wrongkeytab', 'notinkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
   worker = await box.startWorker(config);
 }, 60000);
 
@@ -116,6 +119,9 @@ describe('validation against the keytab (KDC spoofing)', () => {
   });
   test('a keytab whose key is not the KDC\'s: PAM_AUTHINFO_UNAVAIL with the right password', async () => {
     expect(await auth('wrongkeytab', 'alice', 'wonderland')).toBe('PAM_AUTHINFO_UNAVAIL');
+  });
+  test('a validating principal the KDC knows but the keytab lacks: PAM_AUTHINFO_UNAVAIL, validation is not skipped', async () => {
+    expect(await auth('notinkeytab', 'alice', 'wonderland')).toBe('PAM_AUTHINFO_UNAVAIL');
   });
   test('a keytab removed after the start: PAM_AUTHINFO_UNAVAIL; back: success', async () => {
     const moved = `${kdc.keytabFile}.away`;
