@@ -17,7 +17,7 @@ Package: pam-mapi
 Version: $version
 Architecture: $arch
 Maintainer: pam_mapi developers <root@localhost>
-Depends: libpam0g, nodejs (>= 20) | node (>= 20)
+Depends: libpam0g, libkrb5-3, nodejs (>= 20) | node (>= 20)
 Section: admin
 Priority: optional
 Installed-Size: $(du -sk "$stage" | cut -f1)
