@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 # saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units;
 # fail2ban-regex checks the shipped jail; valgrind runs the module's leak check (CI).
 # Kerberos: libkrb5-dev builds the krb5 store's addon; krb5-kdc and krb5-admin-server
-# (kadmin.local) run the tests' private KDCs.
+# (kadmin.local) run the tests' private KDCs, libfaketime one with its clock off.
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
   sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind
-  krb5-kdc krb5-admin-server libkrb5-dev)
+  krb5-kdc krb5-admin-server libkrb5-dev libfaketime)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi

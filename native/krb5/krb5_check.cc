@@ -313,6 +313,15 @@ long OverlayCopy(void* cb, void** out) {
   return 0;
 }
 
+// The clocks disagree: the KDC said so, or its tickets start or end out of this host's time.
+bool IsClock(krb5_error_code code) {
+  return code == KRB5KRB_AP_ERR_SKEW || code == KRB5KRB_AP_ERR_TKT_NYV || code == KRB5KRB_AP_ERR_TKT_EXPIRED;
+}
+
+std::string ClockText(krb5_context ctx, krb5_error_code code) {
+  return "the clocks of this host and the KDC differ by more than the allowed skew (5 minutes; run chrony or timesyncd): " + ErrorText(ctx, code);
+}
+
 // A context of this call only: the overlay profile, and its messages go through SendHook.
 krb5_error_code MakeContext(const Request& r, Transport* t, krb5_context* out, std::string* why) {
   krb5_context base = nullptr;
@@ -460,7 +469,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     goto done;
   }
   if (ret != 0) {
-    a = {KindOf(ret), ret, ErrorText(ctx, ret)};
+    a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
     goto done;
   }
   have_creds = true;
@@ -481,7 +490,8 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
     ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &vopt);
     if (ret != 0) {
-      a = {"unavailable", ret, "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
+      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret)
+                                            : "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
       goto done;
     }
     a = {"ok", 0, "validated"};

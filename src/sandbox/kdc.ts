@@ -9,6 +9,8 @@ import os from 'os';
 import path from 'path';
 
 export const TEST_REALM = 'MAIL.TEST';
+/** Debian's libfaketime (multi-threaded variant): a KDC whose clock is off. */
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 /** The mail host's service principal; its key goes into the keytab. */
 export const HOST_PRINCIPAL = `host/mail.example.test@${TEST_REALM}`;
 
@@ -31,6 +33,8 @@ export class PrivateKdc {
     readonly dir: string,
     readonly port: number,
     readonly realm: string,
+    /** The KDC's clock against the host's, as libfaketime's FAKETIME says it ("+1h"). */
+    private readonly clockOffset: string | null,
   ) {}
 
   /** The environment of the KDC tools: this KDC's own files, never the system's. */
@@ -53,10 +57,10 @@ export class PrivateKdc {
 
   /** Creates the database with the given principals and the host principal, writes the host's
    * keytab (keytabFile), and starts the KDC. */
-  static async start(opts: { port: number; realm?: string; principals: KdcPrincipal[]; copyOf?: PrivateKdc }): Promise<PrivateKdc> {
+  static async start(opts: { port: number; realm?: string; principals: KdcPrincipal[]; copyOf?: PrivateKdc; clockOffset?: string }): Promise<PrivateKdc> {
     const realm = opts.realm ?? TEST_REALM;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-kdc-'));
-    const kdc = new PrivateKdc(dir, opts.port, realm);
+    const kdc = new PrivateKdc(dir, opts.port, realm, opts.clockOffset ?? null);
     fs.writeFileSync(kdc.krb5Conf, [
       '[libdefaults]',
       ` default_realm = ${realm}`,
@@ -131,7 +135,8 @@ export class PrivateKdc {
   /** Starts krb5kdc in the foreground (-n), so this child is the KDC and its pid is ours. */
   async launch(): Promise<void> {
     const log = fs.openSync(path.join(this.dir, 'krb5kdc.out'), 'a');
-    this.child = spawn('krb5kdc', ['-n', '-r', this.realm], { env: this.env, stdio: ['ignore', log, log] });
+    const env = this.clockOffset === null ? this.env : { ...this.env, LD_PRELOAD: FAKETIME_LIB, FAKETIME: this.clockOffset };
+    this.child = spawn('krb5kdc', ['-n', '-r', this.realm], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const until = Date.now() + 20000;
     while (!(await this.answers())) {

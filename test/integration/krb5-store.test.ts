@@ -26,6 +26,7 @@ const PRINCIPALS = [
 
 let kdc: PrivateKdc;
 let spoofer: PrivateKdc;
+let skewed: PrivateKdc;
 let box: Sandbox;
 let worker: WorkerProcess;
 
@@ -44,6 +45,9 @@ beforeAll(async () => {
   // another password. Whoever answers in the real KDC's place can be this.
   spoofer = await PrivateKdc.start({ port: await freePort(), principals: [{ name: 'alice', password: SPOOFED }] });
 
+  // The realm's KDC with its clock an hour ahead: a copy of the database, so the keys are right.
+  skewed = await PrivateKdc.start({ port: await freePort(), principals: [], copyOf: kdc, clockOffset: '+1h' });
+
   box = Sandbox.create();
   const users = box.writeUsers([{ login: 'filer', password: 'file-pw-1' }]);
   const config = box.writeConfig([
@@ -52,6 +56,7 @@ beforeAll(async () => {
     section('spoofed', spoofer.address),
     section('wrongkeytab', kdc.address, '', spoofer.keytabFile),
     section('atrealm', kdc.address, 'principal = %u@REALM\n'),
+    section('skewed', skewed.address),
     section('notinkeytab', kdc.address, 'validate_principal = smtp/mail.example.test\n'),
     section('down-first', `127.0.0.1:${await freePort()} ${kdc.address}`),
     `[store.file]\ntype = file\npath = ${users}\n`,
@@ -59,7 +64,7 @@ beforeAll(async () => {
   const w = box.workerArg;
   const svc = (name: string, args: string): void => box.service(name, [`auth required {module} ${args} ${w}`, `account required {module} ${args} ${w}`]);
   contractServices(box);
-  for (const store of ['spoofed', 'wrongkeytab', 'notinkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
+  for (const store of ['skewed', 'spoofed', 'wrongkeytab', 'notinkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
   worker = await box.startWorker(config);
 }, 60000);
 
@@ -67,6 +72,7 @@ afterAll(async () => {
   await box?.cleanup();
   await kdc?.destroy();
   await spoofer?.destroy();
+  await skewed?.destroy();
 });
 
 const auth = async (service: string, user: string, password: string): Promise<string | undefined> => (await pamRun(box, service, user, [password])).auth;
@@ -95,6 +101,13 @@ describe('what the KDC says', () => {
     expect(kdc.log().split('\n').filter((l) => l.includes('longpw@')).length).toBe(before);
     expect(await auth('smtp', 'longpw', 'long-pw-1')).toBe('PAM_SUCCESS');
   });
+});
+
+test('a KDC whose clock is an hour off: PAM_AUTHINFO_UNAVAIL, the cause logged', async () => {
+  const mark = syslogMark();
+  expect(await auth('skewed', 'alice', 'wonderland')).toBe('PAM_AUTHINFO_UNAVAIL');
+  expect(moduleLines(await syslogSince(mark), 'krb5 store')[0]).toMatch(/clocks of this host and the KDC differ/);
+  expect(await account('skewed', 'alice')).toBe('PAM_SUCCESS');
 });
 
 describe('logins are data, never principal syntax', () => {
