@@ -90,6 +90,7 @@ std::string KindOf(krb5_error_code code) {
 // over TCP, and the whole check (every exchange) ends at one deadline. A KDC that failed once in
 // a check is not asked again in it.
 struct Transport {
+  std::string realm;
   std::vector<std::string> kdcs;
   std::vector<std::string> failures;  // "kdc: why", in order
   std::vector<bool> failed;
@@ -228,9 +229,16 @@ bool TcpExchange(const std::string& kdc, const krb5_data* msg, std::chrono::stea
   return ok;
 }
 
-krb5_error_code KRB5_CALLCONV SendHook(krb5_context ctx, void* data, const krb5_data*, const krb5_data* message,
+krb5_error_code KRB5_CALLCONV SendHook(krb5_context ctx, void* data, const krb5_data* realm, const krb5_data* message,
                                        krb5_data**, krb5_data** reply_out) {
   auto* t = static_cast<Transport*>(data);
+  // The store's KDCs serve its realm only: a referral to another realm (an enterprise name of
+  // another domain of the forest) is not followed.
+  if (realm->length != t->realm.size() || std::memcmp(realm->data, t->realm.data(), realm->length) != 0) {
+    std::string other(realm->data, realm->length);
+    krb5_set_error_message(ctx, KRB5_KDC_UNREACH, "the KDC referred the request to the realm %s, which this store does not serve", other.c_str());
+    return KRB5_KDC_UNREACH;
+  }
   for (size_t i = 0; i < t->kdcs.size(); i++) {
     if (t->failed[i]) continue;
     size_t left = 0;
@@ -520,6 +528,7 @@ class CheckWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    transport_.realm = req_.realm;
     transport_.kdcs = req_.kdcs;
     transport_.failed.assign(req_.kdcs.size(), false);
     transport_.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req_.budget_ms);

@@ -180,7 +180,7 @@ function refuseState(d: Decision, user: StoreUser): Outcome {
     // pam_unix and pam_krb5 answer so; the mail client cannot change it, so the log says it.
     case 'password_expired':
       if (!d.opts.quiet) d.logs.push({ level: 'NOTICE', text: `password expired: the user must change it before mail logins work; user=${logField(d.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
-      return d.refuse('NEW_AUTHTOK_REQD', 'the password has expired and must be changed');
+      return d.refuse('NEW_AUTHTOK_REQD', 'the password has expired');
     default: return d.refuse('PERM_DENIED', 'account is not active');
   }
 }

@@ -91,7 +91,7 @@ test('npm run deb: a package of the same layout, /etc/pam_mapi.conf a conffile, 
   expect(contents).toMatch(/\.\/lib\/systemd\/system\/pam-mapi-worker\.socket\n/);
   expect(contents).toMatch(/\.\/usr\/share\/man\/man5\/pam_mapi\.conf\.5\n/);
   expect(contents).not.toMatch(/installed-files|node_modules\/jest\//);
-  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toBe('Package: pam-mapi\nDepends: libpam0g, nodejs (>= 20) | node (>= 20)\n');
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Package', 'Depends'], { encoding: 'utf8' })).toBe('Package: pam-mapi\nDepends: libpam0g, libkrb5-3, nodejs (>= 20) | node (>= 20)\n');
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'conffiles'], { encoding: 'utf8' })).toBe('/etc/pam_mapi.conf\n');
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
   fs.rmSync(debPath);

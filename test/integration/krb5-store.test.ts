@@ -20,6 +20,8 @@ const PRINCIPALS = [
   { name: 'old', password: 'old-pw-1', options: ['-expire', '2001-01-01'] },
   { name: 'stale', password: 'stale-pw-1', options: ['-pwexpire', '2001-01-01'] },
   { name: 'longpw', password: 'long-pw-1' },
+  // An AD-style user principal name: one component that holds an @.
+  { name: 'upn@example.test', password: 'upn-pw-1' },
   // An instance of alice: the login "alice/admin" must never reach it.
   { name: 'alice', password: 'admin-instance-pw', instance: 'admin' },
 ];
@@ -56,6 +58,7 @@ beforeAll(async () => {
     section('spoofed', spoofer.address),
     section('wrongkeytab', kdc.address, '', spoofer.keytabFile),
     section('atrealm', kdc.address, 'principal = %u@REALM\n'),
+    section('enterprise', kdc.address, 'principal = enterprise\n'),
     section('skewed', skewed.address),
     section('notinkeytab', kdc.address, 'validate_principal = smtp/mail.example.test\n'),
     section('down-first', `127.0.0.1:${await freePort()} ${kdc.address}`),
@@ -64,7 +67,7 @@ beforeAll(async () => {
   const w = box.workerArg;
   const svc = (name: string, args: string): void => box.service(name, [`auth required {module} ${args} ${w}`, `account required {module} ${args} ${w}`]);
   contractServices(box);
-  for (const store of ['skewed', 'spoofed', 'wrongkeytab', 'notinkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
+  for (const store of ['enterprise', 'skewed', 'spoofed', 'wrongkeytab', 'notinkeytab', 'atrealm', 'down-first', 'file']) svc(store, `store=${store}`);
   worker = await box.startWorker(config);
 }, 60000);
 
@@ -121,6 +124,13 @@ describe('logins are data, never principal syntax', () => {
     expect(await auth('atrealm', 'alice@OTHER.TEST', 'wonderland')).toBe('PAM_USER_UNKNOWN');
     expect(await auth('atrealm', `alice@${TEST_REALM.toLowerCase()}`, 'wonderland')).toBe('PAM_USER_UNKNOWN');
   });
+});
+
+test('principal = enterprise: a user principal name logs on as itself; with %u it is no one', async () => {
+  expect(await auth('enterprise', 'upn@example.test', 'upn-pw-1')).toBe('PAM_SUCCESS');
+  expect(await auth('enterprise', 'upn@example.test', 'upn-pw-2')).toBe('PAM_AUTH_ERR');
+  expect(await auth('enterprise', 'alice', 'wonderland')).toBe('PAM_SUCCESS');
+  expect(await auth('smtp', 'upn@example.test', 'upn-pw-1')).toBe('PAM_USER_UNKNOWN');
 });
 
 describe('validation against the keytab (KDC spoofing)', () => {

@@ -35,8 +35,9 @@ export class Krb5Store implements Store {
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
     const p = principalFor(login, this.s.mapping, this.s.realm);
     if (p === null) return { found: false };
-    // Refused unasked: whether the user exists is not known then, and need not be.
-    if (password.length >= MAX_KRB5_PASSWORD) return { found: true, passwordOk: false, user: user(login, 'active') };
+    // Refused unasked (a NUL would cut the password in C): whether the user exists is not known
+    // then, and need not be.
+    if (password.length >= MAX_KRB5_PASSWORD || password.includes(0)) return { found: true, passwordOk: false, user: user(login, 'active') };
     const a = await this.call(signal, (req) => krb5Addon().check(req, password), p);
     switch (a.kind) {
       case 'ok': return { found: true, passwordOk: true, user: user(login, 'active') };
@@ -86,15 +87,22 @@ export class Krb5Store implements Store {
       this.release();
       throw new StoreUnavailableError('the time budget was spent waiting for a free check');
     }
-    const pending = run({
-      principal: p.principal,
-      enterprise: p.enterprise,
-      realm: this.s.realm,
-      kdcs: this.failover.order(Date.now()),
-      keytab: this.s.keytab,
-      server: this.s.validatePrincipal,
-      budgetMs: Math.floor(budget),
-    });
+    let pending: Promise<Krb5Answer>;
+    try {
+      pending = run({
+        principal: p.principal,
+        enterprise: p.enterprise,
+        realm: this.s.realm,
+        kdcs: this.failover.order(Date.now()),
+        keytab: this.s.keytab,
+        server: this.s.validatePrincipal,
+        budgetMs: Math.floor(budget),
+      });
+    } catch (e) {
+      // Refused before it was queued: no thread holds the slot.
+      this.release();
+      throw new StoreUnavailableError(`the check could not start: ${(e as Error).message}`);
+    }
     // The slot is the thread's: it is free when the check ends, even after the worker gave up.
     void pending.then((a) => {
       for (const f of a.failures) this.failover.failed(f.slice(0, f.indexOf(': ')), f.slice(f.indexOf(': ') + 2), started);

@@ -27,6 +27,8 @@ export function principalFor(login: string, mapping: PrincipalMapping, realm: st
     case 'enterprise':
       // AD's user principal names (alice@example.com) and plain account names alike: the KDC
       // finds the account (MS-KILE enterprise names, with canonicalization).
-      return { principal: `${escapeName(login)}@${realm}`, enterprise: true };
+      // krb5_parse_name reads all of an enterprise name as its one component (each "@" in
+      // it included) and gives it the default realm, which the addon sets to the store's.
+      return { principal: escapeName(login), enterprise: true };
   }
 }
