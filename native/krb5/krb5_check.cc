@@ -1,9 +1,10 @@
 // The krb5 store's password check, with MIT krb5's own library (libkrb5):
 //   check(req, password) -> Promise<Answer>   a password, validated against the keytab
 //   probe(req) -> Promise<Answer>             does the KDC know the principal (no key is sent)
+//   selfTest(req) -> Promise<Answer>          the doctor's: the keytab's key against the KDC
 //   defaultRealm() -> string | null           default_realm of krb5.conf
 //   realmKdcs(realm) -> string[]              the realm's KDCs in krb5.conf
-// Answer: { kind, code, message, failures: ["kdc: why"], answered: kdc | null }.
+// Answer: { kind, code, message, skew, failures: ["kdc: why"], answered: kdc | null }.
 // Each call runs on libuv's thread pool (Napi::AsyncWorker) with a krb5_context of its own, so no
 // krb5 object is ever shared between threads; the credentials live in memory only (no out
 // ccache; krb5_verify_init_creds keeps its TGS exchange in a MEMORY ccache of its own) and no
@@ -32,6 +33,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -49,12 +51,14 @@ struct Request {
   std::string keytab;        // FILE: path
   std::string server;        // empty: the keytab's first key of the realm
   bool probe = false;        // ask only whether the KDC knows the principal
+  bool self_test = false;    // the doctor's: a ticket as the validating principal, validated
 };
 
 struct Answer {
   std::string kind;  // ok, bad_password, unknown, expired, disabled, password_expired, unavailable
   long code = 0;
   std::string message;
+  long skew = 0;  // self-test: the KDC's clock minus this host's, in seconds
 };
 
 std::string ErrorText(krb5_context ctx, krb5_error_code code) {
@@ -423,7 +427,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
 
   int flags = r.enterprise ? KRB5_PRINCIPAL_PARSE_ENTERPRISE : 0;
   ret = krb5_set_default_realm(ctx, r.realm.c_str());
-  if (ret == 0) ret = krb5_parse_name_flags(ctx, r.principal.c_str(), flags, &client);
+  if (ret == 0 && !r.self_test) ret = krb5_parse_name_flags(ctx, r.principal.c_str(), flags, &client);
   if (ret != 0) {
     a = {"unavailable", ret, "cannot make a principal of the name: " + ErrorText(ctx, ret)};
     goto done;
@@ -439,6 +443,36 @@ Answer Run(const Request& r, const char* password, Transport* t) {
   krb5_get_init_creds_opt_set_proxiable(opt, 0);
   krb5_get_init_creds_opt_set_address_list(opt, nullptr);
   if (r.enterprise) krb5_get_init_creds_opt_set_canonicalize(opt, 1);
+
+  if (r.self_test) {
+    // The keytab's own key asks for a ticket as the validating principal: the KDC accepts it
+    // only if the key (and its version) is the KDC's; the ticket's time is the KDC's clock.
+    ret = krb5_kt_resolve(ctx, ktname.c_str(), &kt);
+    if (ret == 0) ret = ServerPrincipal(ctx, kt, r, &server, &why);
+    if (ret != 0) {
+      a = {"unavailable", ret, why.empty() ? ErrorText(ctx, ret) : why};
+      goto done;
+    }
+    ret = krb5_get_init_creds_keytab(ctx, &creds, server, kt, 0, nullptr, opt);
+    if (ret != 0) {
+      a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
+      goto done;
+    }
+    have_creds = true;
+    a.skew = static_cast<long>(creds.times.authtime) - static_cast<long>(time(nullptr));
+    krb5_verify_init_creds_opt sv;
+    krb5_verify_init_creds_opt_init(&sv);
+    krb5_verify_init_creds_opt_set_ap_req_nofail(&sv, 1);
+    ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &sv);
+    long skew = a.skew;
+    if (ret != 0) {
+      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
+    } else {
+      a = {"ok", 0, "a ticket as the validating principal, validated with the keytab"};
+    }
+    a.skew = skew;
+    goto done;
+  }
 
   if (r.probe) {
     // The AS exchange without a password: the KDC says whether it knows the principal and
@@ -542,6 +576,7 @@ class CheckWorker : public Napi::AsyncWorker {
     o.Set("kind", answer_.kind);
     o.Set("code", Napi::Number::New(env, static_cast<double>(answer_.code)));
     o.Set("message", answer_.message);
+    o.Set("skew", Napi::Number::New(env, static_cast<double>(answer_.skew)));
     Napi::Array failures = Napi::Array::New(env, transport_.failures.size());
     for (size_t i = 0; i < transport_.failures.size(); i++) failures.Set(static_cast<uint32_t>(i), transport_.failures[i]);
     o.Set("failures", failures);
@@ -627,6 +662,18 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return p;
 }
 
+Napi::Value SelfTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "selfTest(request)");
+  Request r = ReadRequest(info[0].As<Napi::Object>());
+  if (r.keytab.empty()) throw Napi::TypeError::New(env, "selfTest needs a keytab");
+  r.self_test = true;
+  auto* w = new CheckWorker(env, std::move(r), nullptr, 0);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value DefaultRealm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   krb5_context ctx = nullptr;
@@ -668,6 +715,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("realmKdcs", Napi::Function::New(env, RealmKdcs));
   exports.Set("check", Napi::Function::New(env, Check));
   exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("selfTest", Napi::Function::New(env, SelfTest));
   exports.Set("defaultRealm", Napi::Function::New(env, DefaultRealm));
   return exports;
 }

@@ -33,7 +33,16 @@ export interface Store {
   verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification>;
   /** Finds the user without a password, for the account phase. */
   lookup(login: string, signal: AbortSignal): Promise<Lookup>;
+  /** For the doctor only: what the store can check of its own set-up beyond a lookup (a
+   * Kerberos keytab against its KDC), each finding with its fix. */
+  diagnose?(signal: AbortSignal): Promise<Diagnosis[]>;
   close(): Promise<void>;
+}
+
+export interface Diagnosis {
+  status: 'OK' | 'WARN' | 'FAIL';
+  what: string;
+  fix: string;
 }
 
 /** The store could not give an answer (down, slow, misconfigured): never a success. */

@@ -25,6 +25,8 @@ export interface Krb5Answer {
   /** The krb5 error code, 0 on success. */
   code: number;
   message: string;
+  /** selfTest: the KDC's clock minus this host's, in seconds. */
+  skew: number;
   /** "kdc: why" for each KDC that did not answer. */
   failures: string[];
   /** The last KDC that answered. */
@@ -34,6 +36,7 @@ export interface Krb5Answer {
 interface Addon {
   check(req: Krb5Request, password: Buffer): Promise<Krb5Answer>;
   probe(req: Krb5Request): Promise<Krb5Answer>;
+  selfTest(req: Krb5Request): Promise<Krb5Answer>;
   defaultRealm(): string | null;
   realmKdcs(realm: string): string[];
 }

@@ -4,7 +4,7 @@
 // KDC knows the principal. Kerberos keeps no mail features: disabled_features applies to all.
 import { Failover } from '../failover';
 import { StoreContext } from '../context';
-import { Lookup, Store, StoreUnavailableError, StoreUser, AccountState, Verification } from '../store';
+import { Diagnosis, Lookup, Store, StoreUnavailableError, StoreUser, AccountState, Verification } from '../store';
 import { Krb5Answer, krb5Addon, Krb5Request } from './addon';
 import { principalFor } from './principal';
 import { Krb5Settings } from './settings';
@@ -67,6 +67,26 @@ export class Krb5Store implements Store {
       case 'password_expired': return { found: true, user: user(login, 'password_expired') };
       default: throw this.unavailable(a);
     }
+  }
+
+  /** The doctor's checks: the realm's spelling, and a ticket as the validating principal got
+   * with the keytab's own key and validated with it (so the key and its version are the
+   * KDC's), whose time tells the clock difference. */
+  async diagnose(signal: AbortSignal): Promise<Diagnosis[]> {
+    const out: Diagnosis[] = [];
+    const realm = this.s.realm;
+    if (realm !== realm.toUpperCase()) {
+      out.push({ status: 'WARN', what: `realm ${realm} is not in upper case; Active Directory and Open Directory realms are`, fix: `realm = ${realm.toUpperCase()}, if that is the realm` });
+    }
+    const a = await this.call(signal, (req) => krb5Addon().selfTest(req), { principal: '', enterprise: false });
+    const keytab = `keytab ${this.s.keytab}`;
+    const skew = a.kind === 'ok' ? ` (clocks ${Math.abs(a.skew)} s apart)` : '';
+    if (a.kind === 'ok') out.push({ status: 'OK', what: `${keytab}: the KDC issued a ticket to its key and the ticket validated${skew}`, fix: '' });
+    else if (a.kind === 'bad_password') out.push({ status: 'FAIL', what: `${keytab}: its key is not the KDC's (${a.message}); every login is PAM_AUTHINFO_UNAVAIL`, fix: 'make the keytab again (msktutil update, or kadmin ktadd) and compare klist -k with kvno' });
+    else if (a.code !== 0 && /clocks of this host/.test(a.message)) out.push({ status: 'FAIL', what: `${keytab}: ${a.message}`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
+    else out.push({ status: 'WARN', what: `${keytab}: no ticket as the validating principal (${a.message}${a.failures.length > 0 ? `; ${a.failures.join('; ')}` : ''})`, fix: 'an Active Directory service principal that is not the account\'s user principal name cannot get a ticket itself: the first login tells; otherwise check validate_principal and the keytab (klist -k)' });
+    if (a.kind === 'ok' && Math.abs(a.skew) > 120) out.push({ status: 'WARN', what: `the KDC's clock is ${a.skew} s from this host's; Kerberos refuses beyond 300 s`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
+    return out;
   }
 
   async close(): Promise<void> {
