@@ -10,6 +10,7 @@ import { freePort } from '../../src/sandbox/ports';
 import { pamRun } from '../helpers/pam';
 import { moduleLines, syslogMark, syslogSince } from '../helpers/syslog';
 import { CONTRACT_USERS, contractServices, storeContract } from '../helpers/store-contract';
+import { DAEMON, startWorkerAs } from '../helpers/unprivileged';
 
 const STORE_TIMEOUT_MS = 2000;
 const SPOOFED = 'spoofer-knows-this';
@@ -174,6 +175,20 @@ describe('validation against the keytab (KDC spoofing)', () => {
     fs.chownSync(loose, 0, 4242);
     await refused(loose, /keytab .*loose\.keytab .*readable by others \(mode 0640\)/);
   });
+});
+
+test('a worker run as its own user that cannot read the keytab (root\'s, 0600) does not start', async () => {
+  const b = Sandbox.create();
+  try {
+    const keytab = path.join(b.dir, 'root.keytab');
+    fs.copyFileSync(kdc.keytabFile, keytab);
+    fs.chmodSync(keytab, 0o600);
+    const config = b.writeConfig(section('', kdc.address, '', keytab));
+    fs.chownSync(config, DAEMON.uid, DAEMON.gid);
+    await expect(startWorkerAs(DAEMON, config, b.socketPath)).rejects.toThrow(/keytab .*root\.keytab is not readable by the worker \(uid 1\).*chmod 640/);
+  } finally {
+    await b.cleanup();
+  }
 });
 
 describe('failover and budgets', () => {

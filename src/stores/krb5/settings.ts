@@ -3,7 +3,7 @@
 // system's, or the one KRB5_CONFIG names).
 import fs from 'fs';
 import { SectionReader } from '../../config/section';
-import { openTrustedFile, workerIdentity } from '../../config/permissions';
+import { FileAccessError, openTrustedFile, workerIdentity } from '../../config/permissions';
 import { ConfigError } from '../../config/errors';
 import { WORKER_USER } from '../../protocol/constants';
 import { featureList } from '../features';
@@ -62,7 +62,15 @@ export function parseKrb5Settings(r: SectionReader): Krb5Settings {
  * read here: the library reads it at each check, so a renewed keytab needs no restart. */
 export function checkKeytab(file: string): void {
   const id = workerIdentity();
-  openTrustedFile(file, { what: 'keytab', holdsSecret: true }, id, () => false);
+  try {
+    openTrustedFile(file, { what: 'keytab', holdsSecret: true }, id, () => false);
+  } catch (e) {
+    // A keytab the worker cannot read would fail every login: say so, with the fix.
+    if (e instanceof FileAccessError && e.code === 'EACCES') {
+      throw new ConfigError(`keytab ${file} is not readable by the worker (uid ${process.geteuid?.() ?? '?'}): every login would fail; run chgrp ${WORKER_USER} ${file} && chmod 640 ${file}`);
+    }
+    throw e;
+  }
   const st = fs.statSync(file);
   const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
   if ((st.mode & 0o004) !== 0 || ((st.mode & 0o040) !== 0 && !id.ownGids.has(st.gid))) {
