@@ -61,7 +61,19 @@ export class PrivateKdc {
     const realm = opts.realm ?? TEST_REALM;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-kdc-'));
     const kdc = new PrivateKdc(dir, opts.port, realm, opts.clockOffset ?? null);
-    fs.writeFileSync(kdc.krb5Conf, [
+    try {
+      await kdc.setUp(opts.principals, opts.copyOf);
+    } catch (e) {
+      // Nothing left behind: no KDC process, no directory.
+      await kdc.destroy();
+      throw e;
+    }
+    return kdc;
+  }
+
+  private async setUp(principals: KdcPrincipal[], copyOf: PrivateKdc | undefined): Promise<void> {
+    const { dir, realm } = this;
+    fs.writeFileSync(this.krb5Conf, [
       '[libdefaults]',
       ` default_realm = ${realm}`,
       ' dns_lookup_kdc = false',
@@ -69,14 +81,14 @@ export class PrivateKdc {
       ' rdns = false',
       '[realms]',
       ` ${realm} = {`,
-      `  kdc = ${kdc.address}`,
+      `  kdc = ${this.address}`,
       ' }',
       '',
     ].join('\n'));
     fs.writeFileSync(path.join(dir, 'kdc.conf'), [
       '[kdcdefaults]',
-      ` kdc_listen = ${kdc.address}`,
-      ` kdc_tcp_listen = ${kdc.address}`,
+      ` kdc_listen = ${this.address}`,
+      ` kdc_tcp_listen = ${this.address}`,
       '[realms]',
       ` ${realm} = {`,
       `  database_name = ${path.join(dir, 'principal')}`,
@@ -89,21 +101,20 @@ export class PrivateKdc {
       '',
     ].join('\n'));
     fs.writeFileSync(path.join(dir, 'kadm5.acl'), '');
-    if (opts.copyOf !== undefined) {
+    if (copyOf !== undefined) {
       // A second KDC of the realm (as a replica is): the same database, so the same host key.
-      for (const f of fs.readdirSync(opts.copyOf.dir)) {
-        if (f.startsWith('principal') || f === 'stash' || f === 'host.keytab') fs.copyFileSync(path.join(opts.copyOf.dir, f), path.join(dir, f));
+      for (const f of fs.readdirSync(copyOf.dir)) {
+        if (f.startsWith('principal') || f === 'stash' || f === 'host.keytab') fs.copyFileSync(path.join(copyOf.dir, f), path.join(dir, f));
       }
     } else {
       // The master key protects nothing outside this temp directory.
-      execFileSync('kdb5_util', ['create', '-s', '-r', realm, '-P', 'sandbox-master-key'], { env: kdc.env, stdio: 'ignore' });
-      kdc.kadmin(`addprinc -randkey ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
-      kdc.kadmin(`ktadd -k ${kdc.keytabFile} ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
-      fs.chmodSync(kdc.keytabFile, 0o600);
+      execFileSync('kdb5_util', ['create', '-s', '-r', realm, '-P', 'sandbox-master-key'], { env: this.env, stdio: 'ignore' });
+      this.kadmin(`addprinc -randkey ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
+      this.kadmin(`ktadd -k ${this.keytabFile} ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
+      fs.chmodSync(this.keytabFile, 0o600);
     }
-    for (const p of opts.principals) kdc.addPrincipal(p);
-    await kdc.launch();
-    return kdc;
+    for (const p of principals) this.addPrincipal(p);
+    await this.launch();
   }
 
   /** The mail host's keytab, as kadmin ktadd wrote it (mode 0600, root's). */
