@@ -68,6 +68,15 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
       "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
       "libraries": ["-lpam"]
+    },
+    {
+      # The krb5 store's check: MIT krb5 (libkrb5) on libuv's thread pool; docs/kerberos.md.
+      "target_name": "krb5_check",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": ["native/krb5/krb5_check.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
+      "libraries": ["-lkrb5"]
     }
   ]
 }

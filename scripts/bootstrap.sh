@@ -16,6 +16,9 @@ packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
 # The crypt(3) addon links the system's libcrypt (libxcrypt); the file store's tests make their
 # files with Apache's own htpasswd/htdigest and Dovecot's doveadm pw.
 packages+=(libcrypt-dev apache2-utils dovecot-core)
+# Kerberos: libkrb5-dev builds the krb5 store's addon; krb5-kdc and krb5-admin-server
+# (kadmin.local) run the tests' private KDCs, libfaketime one with its clock off.
+packages+=(libkrb5-dev krb5-kdc krb5-admin-server libfaketime)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi

@@ -3,6 +3,8 @@
 import { runPamTransaction } from '../pam/client';
 import { createKopanoDatabase, insertKopanoUser } from '../sandbox/kopano-db';
 import { PrivateMariaDB } from '../sandbox/mariadb';
+import { PrivateKdc, TEST_REALM } from '../sandbox/kdc';
+import { freePort } from '../sandbox/ports';
 import { Sandbox, SandboxUser } from '../sandbox/sandbox';
 
 const USERS: SandboxUser[] = [
@@ -10,6 +12,19 @@ const USERS: SandboxUser[] = [
   { login: 'bob', password: 'builder', enabled: ['imap'] },
   { login: 'carol', password: 'christmas', enabled: ['imap', 'pop3'], disabled: [] },
   { login: 'dave', password: 'locked-out', enabled: ['imap'], locked: true },
+];
+
+const KRB5_USERS: SandboxUser[] = [...USERS, { login: 'erin', password: 'long-gone' }, { login: 'frank', password: 'stale-pass' }];
+
+const KRB5_CASES: Array<[string, string, string, string]> = [
+  ['alice', 'smtp', 'wonderland', 'PAM_SUCCESS'],
+  ['alice', 'smtp', 'wrong', 'PAM_AUTH_ERR'],
+  ['bob', 'imap', 'builder', 'PAM_SUCCESS'],
+  ['dave', 'smtp', 'locked-out', 'PAM_PERM_DENIED'],
+  ['erin', 'smtp', 'long-gone', 'PAM_ACCT_EXPIRED'],
+  ['frank', 'smtp', 'stale-pass', 'PAM_NEW_AUTHTOK_REQD'],
+  ['mallory', 'smtp', 'guess', 'PAM_USER_UNKNOWN'],
+  ['alice', 'smtp', '', 'PAM_AUTH_ERR'],
 ];
 
 interface Row {
@@ -30,13 +45,16 @@ async function main(): Promise<void> {
   }
   const storeArg = process.argv.indexOf('--store');
   const kind = storeArg >= 0 ? process.argv[storeArg + 1] : 'file';
-  if (kind !== 'file' && kind !== 'zarafa') {
-    console.error('usage: npm run demo [-- --store file|zarafa]');
+  if (kind !== 'file' && kind !== 'zarafa' && kind !== 'krb5') {
+    console.error('usage: npm run demo [-- --store file|zarafa|krb5]');
     process.exit(2);
   }
   const box = Sandbox.create('pam_mapi-demo-');
   let db: PrivateMariaDB | undefined;
+  let kdc: PrivateKdc | undefined;
   let failed = false;
+  // Kerberos keeps no features and compares names by case: its own users and rows.
+  const users = kind === 'krb5' ? KRB5_USERS : USERS;
   try {
     let section: string;
     if (kind === 'zarafa') {
@@ -48,6 +66,14 @@ async function main(): Promise<void> {
       }
       await db.createReader('kopano', 'demo-db-password', 'kopano');
       section = `[store]\ntype = zarafa\nsocket = ${db.socketPath}\nuser = kopano\npassword = demo-db-password\ndatabase = kopano\n`;
+    } else if (kind === 'krb5') {
+      // A private MIT KDC of the realm MAIL.TEST; the mail host's key in its keytab.
+      kdc = await PrivateKdc.start({ port: await freePort(), principals: [
+        ...USERS.map((u) => ({ name: u.login, password: u.password, options: u.locked ? ['-allow_tix'] : [] })),
+        { name: 'erin', password: 'long-gone', options: ['-expire', '2001-01-01'] },
+        { name: 'frank', password: 'stale-pass', options: ['-pwexpire', '2001-01-01'] },
+      ] });
+      section = `[store]\ntype = krb5\nrealm = ${TEST_REALM}\nkdc = ${kdc.address}\nkeytab = ${kdc.keytabFile}\n`;
     } else {
       box.writeUsers(USERS);
       section = `[store]\ntype = file\npath = ${box.dir}/users\ndisabled_features = imap pop3\n`;
@@ -64,7 +90,7 @@ async function main(): Promise<void> {
     ]);
     const worker = await box.startWorker(config);
 
-    const cases: Array<[string, string, string, string]> = [
+    const cases: Array<[string, string, string, string]> = kind === 'krb5' ? KRB5_CASES : [
       // user, service, password, expected outcome
       ['alice', 'smtp', 'wonderland', 'PAM_SUCCESS'],
       ['alice', 'smtp', 'wrong', 'PAM_AUTH_ERR'],
@@ -88,7 +114,7 @@ async function main(): Promise<void> {
       if (final !== expect) failed = true;
       rows.push({
         user, service,
-        password: password === '' ? '(empty)' : USERS.some((u) => u.login.toLowerCase() === user.toLowerCase() && u.password === password) ? 'right' : 'wrong',
+        password: password === '' ? '(empty)' : users.some((u) => u.login.toLowerCase() === user.toLowerCase() && u.password === password) ? 'right' : 'wrong',
         auth, account, expect: final === expect ? 'as expected' : `EXPECTED ${expect}`,
       });
     }
@@ -103,12 +129,17 @@ async function main(): Promise<void> {
     printTable(rows);
     console.log(kind === 'zarafa'
       ? `\nstore: zarafa, Kopano's tables in a private MariaDB (${db?.socketPath}); dave is a non-active user`
-      : `\nstore: file ${box.dir}/users (dave's hash starts with "!": locked)`);
+      : kind === 'krb5'
+        ? `\nstore: krb5, a private MIT KDC of ${TEST_REALM} at ${kdc?.address}, tickets validated against its keytab; dave is disabled, erin expired, frank's password expired`
+        : `\nstore: file ${box.dir}/users (dave's hash starts with "!": locked)`);
     console.log(`pam.d: ${box.pamDir}   module: build/Release/pam_mapi.so`);
-    console.log('stanzas:  smtp = try_first_pass;  imap = try_first_pass service=imap (imap is off by default, as in Kopano)');
+    console.log(kind === 'krb5'
+      ? 'stanzas:  smtp = try_first_pass;  imap = try_first_pass service=imap (Kerberos keeps no features: imap is on for all)'
+      : 'stanzas:  smtp = try_first_pass;  imap = try_first_pass service=imap (imap is off by default, as in Kopano)');
   } finally {
     await box.cleanup();
     await db?.destroy();
+    await kdc?.destroy();
   }
   if (failed) {
     console.error('\ndemo: some outcomes were not as expected');

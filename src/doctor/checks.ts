@@ -90,14 +90,23 @@ export async function checkStores(config: Config): Promise<Row[]> {
     const label = `store ${name || 'default'} (${def.type})`;
     for (const line of def.origins) rows.push(ok(label, `configured: ${line}`));
     const started = process.hrtime.bigint();
+    const findings: Row[] = [];
+    let lookupMs = 0;
     try {
       const store = def.open(storeContext(logger, name, config.worker.storeTimeoutMs));
       try {
         await withDeadline(config.worker.storeTimeoutMs, (signal) => store.lookup(PROBE_USER, signal));
+        lookupMs = Number(process.hrtime.bigint() - started) / 1e6;
+        const diagnose = store.diagnose?.bind(store);
+        if (diagnose !== undefined) {
+          for (const d of await withDeadline(config.worker.storeTimeoutMs, diagnose)) {
+            findings.push(d.status === 'OK' ? ok(label, d.what) : d.status === 'WARN' ? warn(label, d.what, d.fix) : fail(label, d.what, d.fix));
+          }
+        }
       } finally {
         await store.close();
       }
-      rows.push(ok(label, `answered a lookup in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`));
+      rows.push(ok(label, `answered a lookup in ${lookupMs.toFixed(1)} ms`), ...findings);
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));
     } catch (e) {
       for (const w of said) rows.push(warn(label, w, `see pam_mapi.conf(5) for [store${name ? `.${name}` : ''}]`));

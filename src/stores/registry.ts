@@ -10,9 +10,10 @@ import { fileStore } from './file';
 import { ldapStore } from './ldap';
 import { Store } from './store';
 import { zarafaStore } from './zarafa';
+import { krb5Store } from './krb5';
 
 /** The first is the type of a section without `type =`. */
-export const STORE_TYPES: ReadonlyArray<StoreDescriptor<unknown>> = [fileStore, zarafaStore, ldapStore];
+export const STORE_TYPES: ReadonlyArray<StoreDescriptor<unknown>> = [fileStore, zarafaStore, ldapStore, krb5Store];
 
 /** One store section, read by its descriptor. */
 export interface StoreDefinition {

@@ -7,8 +7,10 @@ export interface UserFeatures {
   disabled: readonly string[];
 }
 
-/** inactive: Kopano's non-active users, rooms, equipment and contacts, or a disabled account. */
-export type AccountState = 'active' | 'inactive' | 'expired';
+/** inactive: Kopano's non-active users, rooms, equipment and contacts, or a disabled account.
+ * password_expired: the account is valid but its password must be changed first (a Kerberos
+ * KDC's "key expired"); a mail client cannot change it, so it is never a success. */
+export type AccountState = 'active' | 'inactive' | 'expired' | 'password_expired';
 
 export interface StoreUser {
   login: string;
@@ -18,7 +20,10 @@ export interface StoreUser {
 
 export type Lookup = { found: false } | { found: true; user: StoreUser };
 
-export type Verification = { found: false } | { found: true; passwordOk: boolean; user: StoreUser };
+/** passwordOk 'unchecked': the authority refused the account before it looked at the password
+ * (a Kerberos KDC says a principal is expired or disabled to anyone who asks); the account's
+ * state then decides, and an active state with it is an error. */
+export type Verification = { found: false } | { found: true; passwordOk: boolean | 'unchecked'; user: StoreUser };
 
 export interface Store {
   readonly type: string;
@@ -28,7 +33,16 @@ export interface Store {
   verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification>;
   /** Finds the user without a password, for the account phase. */
   lookup(login: string, signal: AbortSignal): Promise<Lookup>;
+  /** For the doctor only: what the store can check of its own set-up beyond a lookup (a
+   * Kerberos keytab against its KDC), each finding with its fix. */
+  diagnose?(signal: AbortSignal): Promise<Diagnosis[]>;
   close(): Promise<void>;
+}
+
+export interface Diagnosis {
+  status: 'OK' | 'WARN' | 'FAIL';
+  what: string;
+  fix: string;
 }
 
 /** The store could not give an answer (down, slow, misconfigured): never a success. */

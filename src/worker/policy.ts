@@ -167,6 +167,11 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
     if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
     const verdict = asked.answer;
     if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
+    if (verdict.passwordOk === 'unchecked') {
+      // Never admit(): the password was not checked, so only a refusal by the state may follow.
+      if (verdict.user.state === 'active') return d.error(`${store.type} store: the password was not checked`);
+      return refuseState(d, verdict.user);
+    }
     if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
     return admit(d, verdict.user, store);
   } finally {
@@ -176,12 +181,23 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
 
 /** The account rules, shared by auth (after the password) and account. */
 function admit(d: Decision, user: StoreUser, store: Store): Outcome {
-  if (user.state === 'inactive') return d.refuse('PERM_DENIED', 'account is not active');
-  if (user.state === 'expired') return d.refuse('ACCT_EXPIRED', 'account has expired');
+  if (user.state !== 'active') return refuseState(d, user);
   if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
     return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
   }
   return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user, offline: d.offline || undefined } };
+}
+
+/** The refusal for an account that is not active. */
+function refuseState(d: Decision, user: StoreUser): Outcome {
+  switch (user.state) {
+    case 'expired': return d.refuse('ACCT_EXPIRED', 'account has expired');
+    // pam_unix and pam_krb5 answer so; the mail client cannot change it, so the log says it.
+    case 'password_expired':
+      if (!d.opts.quiet) d.logs.push({ level: 'NOTICE', text: `password expired: the user must change it before mail logins work; user=${logField(d.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
+      return d.refuse('NEW_AUTHTOK_REQD', 'the password has expired');
+    default: return d.refuse('PERM_DENIED', 'account is not active');
+  }
 }
 
 type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };

@@ -105,6 +105,8 @@ test('npm run deb: a package of the same layout under /usr, the config made by t
   expect(execFileSync('dpkg-deb', ['--field', debPath, 'Maintainer'], { encoding: 'utf8' })).not.toMatch(/localhost/);
   // The crypt addon links the system's libcrypt.
   expect(execFileSync('dpkg-deb', ['--field', debPath, 'Depends'], { encoding: 'utf8' })).toMatch(/\blibcrypt1 \(>= [^)]+\)/);
+  // The krb5 store's addon links MIT krb5.
+  expect(execFileSync('dpkg-deb', ['--field', debPath, 'Depends'], { encoding: 'utf8' })).toMatch(/\blibkrb5-3 \(>= [^)]+\)/);
   expect(execFileSync('dpkg-deb', ['--info', debPath, 'postinst'], { encoding: 'utf8' })).toContain('pam-mapi doctor --save-baseline');
   fs.rmSync(outDir, { recursive: true, force: true });
 });
