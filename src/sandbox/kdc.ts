@@ -7,6 +7,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
+import { stopChildServer } from './child-server';
 
 export const TEST_REALM = 'MAIL.TEST';
 /** Debian's libfaketime (multi-threaded variant): a KDC whose clock is off. */
@@ -187,13 +188,7 @@ export class PrivateKdc {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
+    await stopChildServer(child);
   }
 
   async destroy(): Promise<void> {

@@ -8,6 +8,7 @@ import path from 'path';
 import { promisify } from 'util';
 import mysql, { Connection } from 'mysql2/promise';
 import { TestPki } from './test-ca';
+import { stopChildServer } from './child-server';
 
 const run = promisify(execFile);
 const SMALL = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M'];
@@ -103,13 +104,7 @@ export class PrivateMariaDB {
     await this.admin?.end().catch(() => undefined);
     this.admin = null;
     const child = this.child;
-    if (child === null || child.exitCode !== null) return;
-    child.kill('SIGCONT');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-    await exited;
-    clearTimeout(timer);
+    await stopChildServer(child, 20000);
     this.child = null;
   }
 

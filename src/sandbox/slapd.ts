@@ -8,6 +8,7 @@ import path from 'path';
 import { Client } from 'ldapts';
 import { REPO_ROOT } from './sandbox';
 import { makeTestPki, TestPki } from './test-ca';
+import { stopChildServer } from './child-server';
 
 
 export const SUFFIX = 'dc=example,dc=org';
@@ -156,13 +157,7 @@ export class PrivateSlapd {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
+    await stopChildServer(child);
   }
 
   async destroy(): Promise<void> {
