@@ -268,6 +268,8 @@ static int pam_code(uint32_t result)
 		return PAM_ACCT_EXPIRED;
 	case PMP_R_CONV_ERR:
 		return PAM_CONV_ERR;
+	case PMP_R_MAXTRIES:
+		return PAM_MAXTRIES;
 	default:
 		return PAM_AUTHINFO_UNAVAIL;
 	}

@@ -8,6 +8,7 @@ import { ConfigError } from './errors';
 import { FileAccessError, iniHoldsSecret, readTrustedFile, secretKeyLines } from './permissions';
 import { RawSection, SectionReader } from './section';
 import { MODULE_TRANSPORT } from '../protocol/constants';
+import { parseThrottle, ThrottleSettings } from './throttle';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
 /** The module's default worker= (the shim has the same from constants.json). */
@@ -48,6 +49,8 @@ export interface StoreSection {
 export interface ConfigFile {
   file: string;
   worker: WorkerSettings;
+  /** The [throttle] section (src/config/throttle.ts). */
+  throttle: ThrottleSettings;
   /** By store name; the default store `[store]` is named "". With no store section at all, the
    * default store is an empty section (the embedded default). */
   storeSections: Map<string, StoreSection>;
@@ -89,11 +92,12 @@ export function parseConfigText(text: string, file: string, secretKeys: readonly
     flatten(name, value, sections, file);
   }
   for (const name of sections.keys()) {
-    if (name !== 'worker' && name !== 'store' && !name.startsWith('store.')) {
-      throw new ConfigError(`${file}: [${name}]: unknown section (expected [worker], [store] or [store.NAME])`);
+    if (name !== 'worker' && name !== 'throttle' && name !== 'store' && !name.startsWith('store.')) {
+      throw new ConfigError(`${file}: [${name}]: unknown section (expected [worker], [throttle], [store] or [store.NAME])`);
     }
   }
   const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
+  const throttle = parseThrottle(new SectionReader(file, 'throttle', sections.get('throttle') ?? {}));
   const storeSections = new Map<string, StoreSection>();
   const defaultSection = sections.get('store');
   const named = [...sections.keys()].filter((n) => n.startsWith('store.'));
@@ -106,7 +110,7 @@ export function parseConfigText(text: string, file: string, secretKeys: readonly
     if (storeName === 'default') throw new ConfigError(`${file}: [${name}]: "default" names the [store] section; give this store another name`);
     storeSections.set(storeName, { header: name, values });
   }
-  return { file, worker, storeSections };
+  return { file, worker, throttle, storeSections };
 }
 
 /** ini nests `[store.local]` under `store`; this turns it back into one section per header. */

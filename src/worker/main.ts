@@ -18,6 +18,7 @@ import { serveConnection } from './session';
 import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
+import { Throttle } from './throttle';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -44,8 +45,8 @@ class Generation {
     return new Generation(config, stores);
   }
 
-  policy(): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs };
+  policy(throttle: Throttle): PolicyContext {
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, throttle };
   }
 
   async close(): Promise<void> {
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const settings = current.config.worker;
+  // One throttle for the life of the process: a reload changes its settings, not its counts.
+  const throttle = new Throttle(current.config.throttle);
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       limits,
-      policy: () => current.policy(),
+      policy: () => current.policy(throttle),
       kept,
     }).finally(() => { inFlight--; });
   });
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
     }
     const old = current;
     current = next;
+    throttle.configure(next.config.throttle);
     logger.log('notice', 'reloaded', { config: next.config.file });
     // Requests already running finish with the stores they started with.
     setTimeout(() => void old.close(), 60_000).unref();

@@ -10,6 +10,8 @@ import { ModuleOptions, parseModuleOptions } from './options';
 import { escapeLogValue, failureLine, FIELD_BOUNDS, logField } from './syslog-line';
 import { didYouMean } from '../config/suggest';
 import { withDeadline } from './deadline';
+import { Throttle } from './throttle';
+import { throttleRefusal, throttled } from './throttle-policy';
 
 /** What the worker can ask of libpam through the module. */
 export interface PamSide {
@@ -23,6 +25,8 @@ export interface PolicyContext {
   configFile: string;
   /** See EarlierAuth; 0 turns the reuse off. */
   accountReuseMs: number;
+  /** The cross-service throttle (throttle.ts); none: nothing is counted. */
+  throttle?: Throttle;
 }
 
 /** What a successful authentication read from its store. The ACCOUNT request that follows it on
@@ -48,13 +52,15 @@ export interface Outcome {
   record?: { store: Store; found: StoreUser };
   /** The account request was answered from the earlier authentication (EarlierAuth). */
   reused?: boolean;
+  /** What the throttle did: refused, delayed, repeat (a repeated wrong password, not counted). */
+  throttle?: 'refused' | 'delayed' | 'repeat';
 }
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
 export const FAIL_DELAY_USEC = 2_000_000;
 const PROMPT = 'Password: ';
 
-class Decision {
+export class Decision {
   readonly logs: LogEntry[] = [];
 
   constructor(
@@ -145,15 +151,21 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
   try {
     const bad = checkPassword(secret);
     if (bad !== null) return d.refuse('AUTH_ERR', bad);
+    const gate = ctx.throttle?.gate(user.name, req.rhost);
+    if (gate?.kind === 'refuse') return throttleRefusal(d, gate.why);
     let verdict;
     try {
       verdict = await withDeadline(ctx.storeTimeoutMs, (signal) => store.verify(user.name, secret, signal));
     } catch (e) {
       return d.error(`${store.type} store: ${(e as Error).message}`);
     }
-    if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
-    if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
-    return admit(d, verdict.user, store);
+    const outcome = !verdict.found ? d.refuse('USER_UNKNOWN', 'user not in the store')
+      : !verdict.passwordOk ? d.refuse('AUTH_ERR', 'wrong password')
+      : admit(d, verdict.user, store);
+    // A wrong password or an unknown name is a guess; a right password is a success whatever
+    // the account rules then said.
+    const attempt = !verdict.found || !verdict.passwordOk ? 'failure' : outcome.result === 'SUCCESS' ? 'success' : 'other';
+    return gate === undefined ? outcome : throttled(outcome, ctx.throttle?.record(gate, attempt, secret));
   } finally {
     secret.fill(0);
   }

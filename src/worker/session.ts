@@ -119,6 +119,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
         op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
         store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason, reused: outcome.reused ? 'yes' : undefined,
+        throttle: outcome.throttle, delay_ms: outcome.throttle === undefined ? undefined : outcome.delayUsec / 1000,
         ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
       });
       req.authtok?.secret?.fill(0);
