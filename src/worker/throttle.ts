@@ -20,8 +20,8 @@
 // per key per refuse_for however fast they come.
 //
 // Memory: three tables of at most max_entries each (throttle-table.ts); the wrong-password
-// digests are HMAC-SHA256 under a key made at start and never written anywhere, cut to 16
-// bytes, 4 per name-and-address entry.
+// digests are HMAC-SHA256 under a key made at start and never written anywhere, cut to 48 bits
+// (one number; two different passwords collide once in 2^48), 4 per name-and-address entry.
 import crypto from 'crypto';
 import net from 'net';
 import { Cidr, ThrottleSettings } from '../config/throttle';
@@ -36,7 +36,6 @@ const SYSTEM_CLOCK: Clock = { nowMs: () => Date.now() };
 
 /** Each step of the delay past delay_after doubles it from this. */
 export const THROTTLE_BASE_DELAY_MS = 2000;
-const DIGEST_BYTES = 16;
 const RECENT = 4;
 
 /** What the throttle says before the password is checked. */
@@ -115,11 +114,11 @@ export class Throttle {
     const pairKey = `${uKey}\u0000${address?.key ?? ''}`;
     const locked = (e: Entry | undefined): boolean => e !== undefined && e.lockedUntilMs > now;
     const left = (e: Entry | undefined): number => Math.ceil(((e?.lockedUntilMs ?? now) - now) / 1000);
-    const a = address === null ? undefined : this.addresses.get(address.key);
+    const a = address === null ? undefined : this.addresses.get(address.key, now);
     if (locked(a)) return this.refused(`${s.refuseAfter} failures from this address; refused for ${left(a)} s more`);
-    const p = this.pairs.get(pairKey);
+    const p = this.pairs.get(pairKey, now);
     if (locked(p)) return this.refused(`${s.refuseAfter} failures for this user from this address; refused for ${left(p)} s more`);
-    const u = this.users.get(uKey);
+    const u = this.users.get(uKey, now);
     if (locked(u) && !(p !== undefined && p.goodUntilMs > now)) {
       return this.refused(`${s.userRefuseAfter} failures for this user from several addresses, and this address is not known good for it; refused for ${left(u)} s more`);
     }
@@ -136,7 +135,7 @@ export class Throttle {
       // The client got it right: its own count and remembered passwords go. The name's and the
       // address's counts stay (an attacker's own account must not wash an address clean).
       p.failures = 0;
-      p.recent = null;
+      p.recent = [0, 0, 0, 0];
       if (s.knownGoodForMs > 0) p.goodUntilMs = now + s.knownGoodForMs;
       return none;
     }
@@ -185,12 +184,12 @@ export class Throttle {
 
   /** Whether this wrong password was among the last few from this name and address; remembers it. */
   private seenBefore(p: Entry, pairKey: string, secret: Buffer): boolean {
-    const digest = crypto.createHmac('sha256', this.digestKey).update(pairKey).update('\u0000').update(secret).digest().subarray(0, DIGEST_BYTES);
-    if (p.recent === null) p.recent = Buffer.alloc(DIGEST_BYTES * RECENT);
-    for (let i = 0; i < RECENT; i++) {
-      if (p.recent.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES).equals(digest)) return true;
-    }
-    digest.copy(p.recent, p.recentNext * DIGEST_BYTES);
+    const mac = crypto.createHmac('sha256', this.digestKey).update(pairKey).update('\u0000').update(secret).digest();
+    // Never 0, which marks an empty slot.
+    const digest = mac.readUIntBE(0, 6) || 1;
+    mac.fill(0);
+    if (p.recent.includes(digest)) return true;
+    p.recent[p.recentNext] = digest;
     p.recentNext = (p.recentNext + 1) % RECENT;
     return false;
   }
