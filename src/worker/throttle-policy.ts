@@ -21,7 +21,9 @@ export function throttleRefusal(d: Decision, why: string): Outcome {
  * only to a failure, in the calling process. */
 export function throttled(outcome: Outcome, recorded: Recorded | undefined): Outcome {
   if (recorded === undefined || outcome.result === 'SUCCESS') return outcome;
-  const delayUsec = Math.max(outcome.delayUsec, recorded.delayMs * 1000);
+  // Only a delay that is asked for is lengthened: with nodelay (the service delays failures
+  // itself, as Dovecot does) none is asked for, and the refusal alone bounds the guesses.
+  const delayUsec = outcome.delayUsec === 0 ? 0 : Math.max(outcome.delayUsec, recorded.delayMs * 1000);
   const throttle = !recorded.counted && recorded.failures > 0 ? 'repeat' : recorded.delayMs > 0 ? 'delayed' : undefined;
   return { ...outcome, delayUsec, throttle };
 }
