@@ -4,6 +4,7 @@
 // asking the store.
 import crypto from 'crypto';
 import { DEFAULT_THROTTLE, parseCidr, ThrottleSettings } from '../../src/config/throttle';
+import { parseConfigText } from '../../src/config/load';
 import { clientAddress } from '../../src/worker/throttle-address';
 import { Attempt, Gate, Throttle } from '../../src/worker/throttle';
 import { decide, PolicyContext } from '../../src/worker/policy';
@@ -231,5 +232,17 @@ describe('through decide()', () => {
     // An unknown name from another address counts there too, and the user elsewhere is untouched.
     expect((await run('alice', 'secret', '203.0.113.1')).result).toBe('SUCCESS');
     expect((await run('nobody', 'x', '203.0.113.1')).result).toBe('USER_UNKNOWN');
+  });
+});
+
+describe('the [throttle] section', () => {
+  test('defaults without the section; every key read; wrong values refused with the key named', () => {
+    expect(parseConfigText('', '/etc/pam_mapi.conf', []).throttle).toEqual(DEFAULT_THROTTLE);
+    const t2 = parseConfigText('[throttle]\nenabled = no\ndelay_after = 2\nmax_delay = 4\nrefuse_after = 5\nrefuse_for = 60\nuser_refuse_after = 9\nforget_after = 600\nknown_good_for = 0\ntrusted_networks = 127.0.0.0/8, ::1\ndeny = 192.0.2.66\nmax_entries = 1000\n', 'f', []).throttle;
+    expect(t2).toEqual({ enabled: false, delayAfter: 2, maxDelayMs: 4000, refuseAfter: 5, refuseForMs: 60000, userRefuseAfter: 9, forgetAfterMs: 600000, knownGoodForMs: 0,
+      trustedNetworks: [{ address: '127.0.0.0', prefix: 8, family: 'ipv4' }, { address: '::1', prefix: 128, family: 'ipv6' }], deny: [{ address: '192.0.2.66', prefix: 32, family: 'ipv4' }], maxEntries: 1000 });
+    expect(() => parseConfigText('[throttle]\ntrusted_networks = example.org\n', 'f', [])).toThrow(/\[throttle\] trusted_networks: "example.org" is not an address/);
+    expect(() => parseConfigText('[throttle]\nrefuse_after = 2\n', 'f', [])).toThrow(/\[throttle\] refuse_after: 2 is below delay_after/);
+    expect(() => parseConfigText('[throttle]\nrefuse_afte = 2\n', 'f', [])).toThrow(/\[throttle\] refuse_afte: unknown key/);
   });
 });
