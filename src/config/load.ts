@@ -37,6 +37,8 @@ export interface WorkerSettings {
   /** The account request of a transaction is answered from what its authentication read, on
    * the same connection, when that is at most this old; 0: always ask the store. */
   accountReuseMs: number;
+  /** Where one JSON line per decision goes; null: nowhere. */
+  accountingLog: string | null;
 }
 
 /** A [store] or [store.NAME] section, not read yet. */
@@ -140,7 +142,9 @@ function parseWorker(r: SectionReader): WorkerSettings {
     maxConnections: r.integer('max_connections', DEFAULT_MAX_CONNECTIONS, 1, 65536),
     maxConnectionsPerUid: r.integer('max_connections_per_uid', DEFAULT_MAX_CONNECTIONS_PER_UID, 1, 65536),
     accountReuseMs: r.seconds('account_reuse', 5, 60, true),
+    accountingLog: r.optional('accounting_log') ?? null,
   };
+  if (settings.accountingLog !== null && !settings.accountingLog.startsWith('/')) r.fail('accounting_log', `"${settings.accountingLog}" is not an absolute path`);
   if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');
   r.finish();
   return settings;

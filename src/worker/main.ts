@@ -19,6 +19,7 @@ import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
 import { Throttle } from './throttle';
+import { AccountingLog } from './accounting';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   const settings = current.config.worker;
   // One throttle for the life of the process: a reload changes its settings, not its counts.
   const throttle = new Throttle(current.config.throttle);
+  const accounting = new AccountingLog(current.config.worker.accountingLog, logger);
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
       limits,
       policy: () => current.policy(throttle),
       kept,
+      accounting,
     }).finally(() => { inFlight--; });
   });
   let where: string;
@@ -124,8 +127,11 @@ async function main(): Promise<void> {
       next = Generation.open(load(), logger);
     } catch (e) {
       logger.log('error', 'reload.refused', { message: (e as Error).message, keeping: current.config.file });
+      // logrotate's SIGHUP must reopen the log even when the config cannot be reloaded.
+      accounting.reopen(current.config.worker.accountingLog);
       return;
     }
+    accounting.reopen(next.config.worker.accountingLog);
     const old = current;
     current = next;
     throttle.configure(next.config.throttle);
