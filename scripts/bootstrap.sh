@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 # private syslog socket), MariaDB and slapd (private instances in temp dirs; the system ones are
 # not started), openssl (test certificates), and the real mail stack the tests run privately:
 # saslauthd, Postfix, Dovecot, swaks, pam_wrapper; systemd-analyze checks the units;
-# fail2ban-regex checks the shipped jail; valgrind runs the module's leak check (CI).
+# fail2ban-regex checks the shipped jail; valgrind runs the module's leak check (CI);
+# logrotate runs the shipped snippet over the accounting log; prometheus brings promtool,
+# which checks the metrics the worker serves.
 packages=(libpam0g-dev g++ make python3 mariadb-server slapd ldap-utils openssl
-  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind)
+  sasl2-bin libsasl2-modules postfix dovecot-imapd swaks libpam-wrapper systemd fail2ban valgrind
+  logrotate prometheus)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi

@@ -1,8 +1,10 @@
 // The accounting log ([worker] accounting_log) through real libpam, the built module and a
 // worker: one JSON line per decision with its fields and never a password, and the log going
 // on after logrotate's two ways of rotating (rename + SIGHUP, and copytruncate).
+import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
+import { REPO_ROOT } from '../../src/sandbox/sandbox';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { pamRun } from '../helpers/pam';
 
@@ -87,6 +89,36 @@ test('rotation: rename + SIGHUP moves the lines to a new file; copytruncate keep
   const raw = fs.readFileSync(log);
   expect(raw.includes(0)).toBe(false);
   expect(lines().map((l) => l.rhost)).toEqual(['192.0.2.3']);
+});
+
+test('the shipped logrotate snippet, run by the real logrotate, both as shipped (create + reload) and with copytruncate', async () => {
+  const shipped = fs.readFileSync(path.join(REPO_ROOT, 'docs/logrotate/pam-mapi'), 'utf8');
+  expect(shipped).toMatch(/^\/var\/log\/pam_mapi\/accounting\.log \{$/m);
+  expect(shipped).toMatch(/systemctl reload pam-mapi-worker\.service/);
+  // Only what this machine must change: the path, the owner (the test runs as root), and the
+  // reload (no systemd here: the same SIGHUP, sent straight to the worker).
+  const adapt = (text: string): string => text.replace('/var/log/pam_mapi/accounting.log', log).replace(/^\s*su .*$/m, '\tsu root root')
+    .replace(/create 0640 pam-mapi pam-mapi/, 'create 0600 root root').replace(/systemctl reload pam-mapi-worker\.service/, `kill -HUP ${worker.child.pid}`)
+    .replace(/^\s*daily$/m, '\tdaily\n\tnodateext');
+  const conf = path.join(box.dir, 'logrotate.conf');
+  const state = path.join(box.dir, 'logrotate.state');
+  for (const f of fs.readdirSync(box.dir).filter((f) => f.startsWith('accounting.log.'))) fs.rmSync(path.join(box.dir, f));
+
+  fs.writeFileSync(conf, adapt(shipped));
+  await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.10' });
+  execFileSync('logrotate', ['-f', '-s', state, conf]);
+  for (let i = 0; i < 100 && !/ reloaded .*\n(.|\n)* reloaded /.test(worker.output); i++) await new Promise((r) => setTimeout(r, 20));
+  await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.11' });
+  expect((await waitForLines(1)).map((l) => l.rhost)).toEqual(['192.0.2.11']);
+  expect(lines(`${log}.1`).map((l) => l.rhost).slice(-1)).toEqual(['192.0.2.10']);
+
+  fs.writeFileSync(conf, adapt(shipped).replace(/\tcreate .*\n/, '\tcopytruncate\n').replace(/\tpostrotate\n[^]*?endscript\n/, ''));
+  fs.rmSync(`${log}.1`);
+  execFileSync('logrotate', ['-f', '-s', state, conf]);
+  await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.12' });
+  expect(fs.readFileSync(log).includes(0)).toBe(false);
+  expect(lines().map((l) => l.rhost)).toEqual(['192.0.2.12']);
+  expect(lines(`${log}.1`).map((l) => l.rhost)).toEqual(['192.0.2.11']);
 });
 
 test('a log that cannot be opened is reported in the worker log, and logins go on', async () => {
