@@ -39,6 +39,8 @@ export interface WorkerSettings {
   accountReuseMs: number;
   /** Where one JSON line per decision goes; null: nowhere. */
   accountingLog: string | null;
+  /** Where the Prometheus text is served (mode 0600); null: not served. */
+  metricsSocket: string | null;
 }
 
 /** A [store] or [store.NAME] section, not read yet. */
@@ -143,7 +145,9 @@ function parseWorker(r: SectionReader): WorkerSettings {
     maxConnectionsPerUid: r.integer('max_connections_per_uid', DEFAULT_MAX_CONNECTIONS_PER_UID, 1, 65536),
     accountReuseMs: r.seconds('account_reuse', 5, 60, true),
     accountingLog: r.optional('accounting_log') ?? null,
+    metricsSocket: r.optional('metrics_socket') ?? null,
   };
+  if (settings.metricsSocket !== null && !settings.metricsSocket.startsWith('/')) r.fail('metrics_socket', `"${settings.metricsSocket}" is not an absolute path`);
   if (settings.accountingLog !== null && !settings.accountingLog.startsWith('/')) r.fail('accounting_log', `"${settings.accountingLog}" is not an absolute path`);
   if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');
   r.finish();

@@ -23,6 +23,10 @@ const CLASSES: Record<ResultName, OutcomeClass> = {
   CONV_ERR: 'conversation',
 };
 
+export function outcomeClass(result: ResultName): OutcomeClass {
+  return CLASSES[result];
+}
+
 export interface Decision {
   op: 'authenticate' | 'account';
   service: string;

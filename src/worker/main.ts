@@ -4,6 +4,7 @@
 // The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
+import fs from 'fs';
 import net from 'net';
 import { Logger, StderrLogger } from '../log/logger';
 import { reportPamDrift } from '../system/pamd-watch';
@@ -20,6 +21,8 @@ import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from '
 import { setNonDumpable } from './peer';
 import { Throttle } from './throttle';
 import { AccountingLog } from './accounting';
+import { Metrics } from './metrics';
+import { serveMetrics } from './metrics-server';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
   // One throttle for the life of the process: a reload changes its settings, not its counts.
   const throttle = new Throttle(current.config.throttle);
   const accounting = new AccountingLog(current.config.worker.accountingLog, logger);
+  const metrics = new Metrics(throttle);
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
       policy: () => current.policy(throttle),
       kept,
       accounting,
+      metrics,
     }).finally(() => { inFlight--; });
   });
   let where: string;
@@ -117,6 +122,17 @@ async function main(): Promise<void> {
   } catch (e) {
     logger.log('error', 'listen.failed', { socket: socketPath, message: (e as Error).message });
     process.exit(1);
+  }
+  // Like socket, read at start only. A metrics socket that cannot be made is reported; the
+  // worker serves logins all the same.
+  const metricsPath = settings.metricsSocket;
+  if (metricsPath !== null) {
+    try {
+      const ms = await serveMetrics(metricsPath, metrics, logger);
+      process.once('exit', () => { ms.close(); try { fs.unlinkSync(metricsPath); } catch { /* gone */ } });
+    } catch (e) {
+      logger.log('error', 'metrics.failed', { socket: metricsPath, message: (e as Error).message });
+    }
   }
   reportPamDrift(new SystemRoot(), logger);
   logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });

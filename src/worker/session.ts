@@ -12,6 +12,7 @@ import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
 import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
 import { AccountingLog } from './accounting';
+import { Metrics } from './metrics';
 
 export interface SessionEnv {
   /** A number for this connection, for the debug log (which requests shared a connection). */
@@ -27,6 +28,7 @@ export interface SessionEnv {
   kept: KeptConnections;
   /** The accounting log; none: no lines. */
   accounting?: AccountingLog;
+  metrics?: Metrics;
 }
 
 class ProtocolViolation extends Error {}
@@ -120,6 +122,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      env.metrics?.record(req.op, outcome.store, outcome.result, ms);
       env.accounting?.write({ op: req.op, service: req.service, user: req.user, rhost: req.rhost, store: outcome.store, result: outcome.result, reason: outcome.reason, ms, throttle: outcome.throttle, reused: outcome.reused });
       env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
         op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,

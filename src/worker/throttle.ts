@@ -101,6 +101,17 @@ export class Throttle {
     return { addresses: this.addresses.size, users: this.users.size, pairs: this.pairs.size };
   }
 
+  /** Keys refused now, per table (the admin's view; walks the tables, so only for a scrape). */
+  lockedNow(): { addresses: number; users: number; pairs: number } {
+    const now = this.clock.nowMs();
+    const count = (t: BoundedTable): number => {
+      let n = 0;
+      for (const [, e] of t.entries()) if (e.lockedUntilMs > now) n++;
+      return n;
+    };
+    return { addresses: count(this.addresses), users: count(this.users), pairs: count(this.pairs) };
+  }
+
   gate(user: string, rhost: string): Gate {
     const s = this.settings;
     const address = clientAddress(rhost);
