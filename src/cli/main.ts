@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pam-mapi: the administrator's tool. Commands: check, hash, doctor, status.
+// pam-mapi: the administrator's tool. Commands: check, hash, doctor, status, explain.
 // Each command is loaded when run: check and hash then load no store (no database or LDAP
 // library), which only the doctor opens.
 
@@ -12,6 +12,8 @@ const USAGE = `usage: pam-mapi COMMAND ...
   doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE
   status [--config FILE] [--socket PATH] [--prometheus]
         the worker's numbers: decisions, latency, stores, throttle
+  explain USER [--service FEATURES] [--store NAME] [--rhost ADDRESS] [--password] [--config FILE]
+        runs the decision step by step, with timings; a password only with --password
 `;
 
 async function main(): Promise<number> {
@@ -25,6 +27,8 @@ async function main(): Promise<number> {
       return (await import('./doctor')).doctorCommand(rest);
     case 'status':
       return (await import('./status')).statusCommand(rest);
+    case 'explain':
+      return (await import('./explain')).explainCommand(rest);
     case undefined:
     case '--help':
     case '-h':
