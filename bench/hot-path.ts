@@ -4,6 +4,9 @@
 // same run, the three alternating for a few rounds so that the machine's drift touches all.
 // The load is the benchmark's usual one (every wrong-every-th transaction with a wrong password,
 // no client address, so the throttle counts per name and name-and-address).
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import { runLoad, LoadResult } from './pam-load';
 import { WARMUP_SECONDS } from './options';
 import { Snapshot } from './snapshot';
@@ -21,11 +24,11 @@ export interface HotPathPoint {
   load: LoadResult;
 }
 
-function extra(variant: HotVariant, stack: () => MapiStack): { sections: string; worker: string } {
+function extra(variant: HotVariant, logDir: string): { sections: string; worker: string } {
   switch (variant) {
     case 'throttle off, no accounting log': return { sections: '[throttle]\nenabled = no\n', worker: '' };
     case 'throttle on (default)': return { sections: '[throttle]\n', worker: '' };
-    default: return { sections: '[throttle]\n', worker: `accounting_log = ${stack().box.dir}/accounting.log\n` };
+    default: return { sections: '[throttle]\n', worker: `accounting_log = ${path.join(logDir, 'accounting.log')}\n` };
   }
 }
 
@@ -33,11 +36,11 @@ export async function hotPath(s: Servers, build: Snapshot, users: number, client
   log: (s: string) => void): Promise<HotPathPoint[]> {
   log(`\n== the throttle and the accounting log on the hot path: file store, ${users} users, clients ${clients.join(', ')}, ${HOT_ROUNDS} rounds`);
   const stacks = new Map<HotVariant, MapiStack>();
+  // The bench's private temporary directory (TMPDIR), removed with it.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accounting-'));
   try {
     for (const v of HOT_VARIANTS) {
-      let me: MapiStack | undefined;
-      const stack: MapiStack = new MapiStack('mapi_file', s, 1, build, undefined, extra(v, () => me!));
-      me = stack;
+      const stack = new MapiStack('mapi_file', s, 1, build, undefined, extra(v, logDir));
       stack.writeUsers(users);
       stacks.set(v, stack);
     }
@@ -58,6 +61,7 @@ export async function hotPath(s: Servers, build: Snapshot, users: number, client
     return out;
   } finally {
     for (const stack of stacks.values()) await stack.cleanup();
+    fs.rmSync(logDir, { recursive: true, force: true });
   }
 }
 
