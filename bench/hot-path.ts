@@ -51,7 +51,9 @@ export async function hotPath(s: Servers, build: Snapshot, users: number, client
     }
     for (let round = 1; round <= HOT_ROUNDS; round++) {
       for (const c of clients) {
-        for (const [variant, stack] of stacks) {
+        // Each round starts with another variant, so none is always first after a pause.
+        const order = [...stacks];
+        for (const [variant, stack] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
           const load = await runLoad({ confDir: stack.target.confDir, service: stack.target.service, users, clients: c, seconds, wrongEvery });
           out.push({ variant, users, clients: c, round, load });
           log(`  round ${round}, ${String(c).padStart(2)} clients, ${variant.padEnd(32)}: ${load.authsPerS.toFixed(0)}/s  p50 ${load.p50} µs  p99 ${load.p99} µs  wrong answers ${load.wrongAnswers}`);
