@@ -47,7 +47,7 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   knownGoodForMs: 7 * 24 * 3600_000,
   trustedNetworks: [],
   deny: [],
-  maxEntries: 100_000,
+  maxEntries: 50_000,
 };
 
 /** "10.0.0.0/8", "2001:db8::/32", or a single address (a /32 or /128). */
