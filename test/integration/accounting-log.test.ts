@@ -86,9 +86,9 @@ test('rotation: rename + SIGHUP moves the lines to a new file; copytruncate keep
   fs.copyFileSync(log, `${log}.2`);
   fs.truncateSync(log, 0);
   await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.3' });
-  const raw = fs.readFileSync(log);
-  expect(raw.includes(0)).toBe(false);
-  expect(lines().map((l) => l.rhost)).toEqual(['192.0.2.3']);
+  // The worker writes the line after it has answered: wait for it.
+  expect((await waitForLines(1)).map((l) => l.rhost)).toEqual(['192.0.2.3']);
+  expect(fs.readFileSync(log).includes(0)).toBe(false);
 });
 
 test('the shipped logrotate snippet, run by the real logrotate, both as shipped (create + reload) and with copytruncate', async () => {
@@ -106,6 +106,7 @@ test('the shipped logrotate snippet, run by the real logrotate, both as shipped 
 
   fs.writeFileSync(conf, adapt(shipped));
   await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.10' });
+  for (let i = 0; i < 100 && !lines().some((l) => l.rhost === '192.0.2.10'); i++) await new Promise((r) => setTimeout(r, 20));
   execFileSync('logrotate', ['-f', '-s', state, conf]);
   for (let i = 0; i < 100 && !/ reloaded .*\n(.|\n)* reloaded /.test(worker.output); i++) await new Promise((r) => setTimeout(r, 20));
   await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.11' });
@@ -116,8 +117,8 @@ test('the shipped logrotate snippet, run by the real logrotate, both as shipped 
   fs.rmSync(`${log}.1`);
   execFileSync('logrotate', ['-f', '-s', state, conf]);
   await pamRun(box, 'mail', 'alice', ['wonderland-7'], { rhost: '192.0.2.12' });
+  expect((await waitForLines(1)).map((l) => l.rhost)).toEqual(['192.0.2.12']);
   expect(fs.readFileSync(log).includes(0)).toBe(false);
-  expect(lines().map((l) => l.rhost)).toEqual(['192.0.2.12']);
   expect(lines(`${log}.1`).map((l) => l.rhost)).toEqual(['192.0.2.11']);
 });
 
