@@ -13,6 +13,7 @@ import { PrivateNslcd } from './nslcd';
 import { BenchOptions, ModuleName, WARMUP_SECONDS } from './options';
 import { runLoad } from './pam-load';
 import { missCost } from './miss-cost';
+import { hotPath } from './hot-path';
 import { measurePkLookup } from './pk-lookup';
 import { CpuMeter, memory } from './proc-stats';
 import { Point, Results, UserLevel } from './results';
@@ -165,7 +166,7 @@ export class Bench {
   async run(): Promise<Results> {
     let from = 0;
     for (const users of this.o.users) {
-      if (this.o.soakOnly || this.o.missCostOnly) {
+      if (this.o.soakOnly || this.o.missCostOnly || this.o.hotPathOnly) {
         await this.grow(from, users);
       } else {
         await this.level(users, from);
@@ -174,11 +175,15 @@ export class Bench {
       if (from === 0 && this.o.soakRequests > 0) await this.soak(users);
       from = users;
     }
-    if (!this.o.soakOnly && !this.o.missCostOnly && this.wants('mapi_zarafa') && this.o.users.length > 1) {
+    if (!this.o.soakOnly && !this.o.missCostOnly && !this.o.hotPathOnly && this.wants('mapi_zarafa') && this.o.users.length > 1) {
       const many = this.o.clients.includes(16) ? 16 : Math.max(...this.o.clients);
       this.results.scaling = await zarafaSideBySide(this.servers, this.build, this.o.users, many, this.o.poolSize, (t, u, c, w) => this.point(t, u, c, w), log);
     }
-    if (this.wants('mapi_zarafa') && (this.o.missCostOnly || (!this.o.soakOnly && this.o.users.length > 1))) {
+    if (this.wants('mapi_file') && !this.o.soakOnly && !this.o.missCostOnly) {
+      this.results.hotPath = await hotPath(this.servers, this.build, Math.min(...this.o.users), this.o.clients.filter((c) => c === 1 || c === 16).length > 0
+        ? this.o.clients.filter((c) => c === 1 || c === 16) : [Math.max(...this.o.clients)], this.o.seconds, this.o.wrongEvery, log);
+    }
+    if (this.wants('mapi_zarafa') && !this.o.hotPathOnly && (this.o.missCostOnly || (!this.o.soakOnly && this.o.users.length > 1))) {
       const counts = [...new Set([Math.min(...this.o.users), Math.max(...this.o.users)])];
       this.results.missCost = await missCost(this.servers, this.build, counts, this.o.poolSize, this.o.seconds, log);
     }

@@ -26,16 +26,18 @@ export interface BenchOptions {
   soakOnly: boolean;
   /** Only the zarafa store's unknown-name cost (miss-cost.ts), no comparison. */
   missCostOnly: boolean;
+  /** Only the throttle's and the accounting log's cost (hot-path.ts), no comparison. */
+  hotPathOnly: boolean;
   /** Where BENCHMARKS.md, chart.svg and results.json go (the checkout for the default run). */
   markdownFile: string;
   chartFile: string;
   jsonFile: string;
-  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'custom';
+  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'custom';
   /** The exact command, for the report. */
   command: string;
 }
 
-const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost] [--users 1000,10000,100000] [--clients 1,4,16,32]
+const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path] [--users 1000,10000,100000] [--clients 1,4,16,32]
                  [--seconds 3] [--modules ${MODULES.join(',')}] [--wrong-every 10]
                  [--pool-size 4] [--soak-requests 100000] [--no-soak] [--out DIR]
        npm run bench -- --report bench/results.json   (the report and chart again from a run's figures)`;
@@ -58,6 +60,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakStep: 10000,
     soakOnly: false,
     missCostOnly: false,
+    hotPathOnly: false,
     markdownFile: path.join(REPO_ROOT, 'BENCHMARKS.md'),
     chartFile: path.join(REPO_ROOT, 'bench/chart.svg'),
     jsonFile: path.join(REPO_ROOT, 'bench/results.json'),
@@ -81,6 +84,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--miss-cost':
         Object.assign(o, { users: [1000, 100000], missCostOnly: true, soakRequests: 0, mode: 'miss-cost', modules: ['mapi_zarafa'] });
+        break;
+      case '--hot-path':
+        Object.assign(o, { users: [1000], clients: [1, 16], hotPathOnly: true, soakRequests: 0, mode: 'hot-path', modules: ['mapi_file'] });
         break;
       case '--users': o.users = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--clients': o.clients = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;

@@ -7,6 +7,7 @@ import { MODULES, ModuleName, WARMUP_SECONDS } from './options';
 import { pointOf, Point, Results } from './results';
 import { LABELS } from './stacks';
 import { MissKind, missMedian, MISS_ROUNDS } from './miss-cost';
+import { hotMedian, HOT_ROUNDS, HOT_VARIANTS } from './hot-path';
 import { scalingMedian } from './scaling';
 import { checkTargets } from './targets';
 
@@ -142,6 +143,21 @@ function missPart(r: Results): string[] {
   ];
 }
 
+function hotPart(r: Results): string[] {
+  const points = r.hotPath ?? [];
+  if (points.length === 0) return [];
+  const clients = [...new Set(points.map((p) => p.clients))].sort((a, b) => a - b);
+  return [
+    `### The throttle and the accounting log on the hot path (file store, ${n0(points[0].users)} users, median of ${HOT_ROUNDS} rounds, same run)`,
+    '',
+    table(['clients', 'variant', 'auths/s', 'p50', 'p99', 'wrong answers'], clients.flatMap((c) => HOT_VARIANTS.map((v) => {
+      const m = hotMedian(points, v, c);
+      return m ? [String(c), v, n0(m.authsPerS), us(m.p50), us(m.p99), n0(m.wrong)] : [String(c), v, '-', '-', '-', '-'];
+    }))),
+    '',
+  ];
+}
+
 function soakPart(r: Results): string[] {
   if (r.soak.length === 0) return [];
   const steps = r.soak[0].points.map((p) => p.requests);
@@ -165,7 +181,8 @@ export function generated(r: Results): string {
     '',
     `Command: \`${r.options.command}\` (as root, from the checkout). Wall clock: ${n1(r.wallSeconds / 60)} min.`,
     r.points.length === 0
-      ? (r.options.missCostOnly ? 'Only the zarafa store\'s unknown-name cost.' : `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`)
+      ? (r.options.missCostOnly ? 'Only the zarafa store\'s unknown-name cost.' : r.options.hotPathOnly ? 'Only the throttle\'s and the accounting log\'s cost.'
+        : `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`)
       : `Users: ${r.levels.map((l) => n0(l.users)).join(', ')}; clients: ${r.options.clients.join(', ')}; ${r.options.seconds} s per point;`
         + ` every ${r.options.wrongEvery}th transaction with a wrong password (not for pam_permit); zarafa store pool_size ${r.options.poolSize}.`,
     '',
@@ -180,6 +197,7 @@ export function generated(r: Results): string {
     ] : []),
     ...comparison(r),
     ...missPart(r),
+    ...hotPart(r),
     ...soakPart(r),
     '### How these were measured',
     '',

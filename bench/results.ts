@@ -3,6 +3,7 @@ import type { Facts } from './machine';
 import type { DbWork } from './mariadb-status';
 import type { BenchOptions, ModuleName } from './options';
 import type { MissCostPoint } from './miss-cost';
+import type { HotPathPoint } from './hot-path';
 import type { LoadResult } from './pam-load';
 import type { PkLookup } from './pk-lookup';
 import type { ScalingPoint } from './scaling';
@@ -54,6 +55,8 @@ export interface Results {
   scaling: ScalingPoint[];
   /** zarafa: unknown names against known names with a wrong password (miss-cost.ts); absent in older runs. */
   missCost?: MissCostPoint[];
+  /** The throttle and the accounting log, with and without (hot-path.ts); absent in older runs. */
+  hotPath?: HotPathPoint[];
   soak: SoakResult[];
   /** Syslog messages the run's modules sent, by module (null: not counted). */
   syslog: SyslogCounts | null;

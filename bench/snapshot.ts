@@ -13,7 +13,7 @@ export interface Snapshot {
   built: string;
 }
 
-const BINARIES = ['pam_mapi.so', 'pam_client.node', 'pam_load'];
+const BINARIES = ['pam_mapi.so', 'pam_client.node', 'peer_credentials.node', 'pam_load'];
 
 export function takeSnapshot(dir: string): Snapshot {
   const root = path.join(dir, 'build-snapshot');

@@ -19,6 +19,9 @@ packages+=(libcrypt-dev apache2-utils dovecot-core)
 # Kerberos: libkrb5-dev builds the krb5 store's addon; krb5-kdc and krb5-admin-server
 # (kadmin.local) run the tests' private KDCs, libfaketime one with its clock off.
 packages+=(libkrb5-dev krb5-kdc krb5-admin-server libfaketime)
+# logrotate runs the shipped snippet over the accounting log; prometheus brings promtool, which
+# checks the metrics the worker serves.
+packages+=(logrotate prometheus)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
 # Debian's libpam-ldapd changes /etc/pam.d/common-* when installed (scripts/bench.sh undoes it).
 if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd); fi

@@ -270,6 +270,8 @@ static int pam_code(uint32_t result)
 		return PAM_CONV_ERR;
 	case PMP_R_NEW_AUTHTOK_REQD:
 		return PAM_NEW_AUTHTOK_REQD;
+	case PMP_R_MAXTRIES:
+		return PAM_MAXTRIES;
 	default:
 		return PAM_AUTHINFO_UNAVAIL;
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pam-mapi: the administrator's tool. Commands: check, hash, doctor.
+// pam-mapi: the administrator's tool. Commands: check, hash, doctor, status, explain.
 // Each command is loaded when run: check and hash then load no store (no database or LDAP
 // library), which only the doctor opens.
 
@@ -10,6 +10,10 @@ const USAGE = `usage: pam-mapi COMMAND ...
   hash  reads a password and prints its Zarafa/Kopano salted-MD5 value
   doctor [--json] [--root DIR]   checks config, worker, stores, module and /etc/pam.d
   doctor --save-baseline [SERVICE...] | --restore SERVICE | --forget SERVICE
+  status [--config FILE] [--socket PATH] [--prometheus]
+        the worker's numbers: decisions, latency, stores, throttle
+  explain USER [--service FEATURES] [--store NAME] [--rhost ADDRESS] [--password] [--config FILE]
+        runs the decision step by step, with timings; a password only with --password
 `;
 
 async function main(): Promise<number> {
@@ -21,6 +25,10 @@ async function main(): Promise<number> {
       return (await import('./hash')).hashCommand(rest);
     case 'doctor':
       return (await import('./doctor')).doctorCommand(rest);
+    case 'status':
+      return (await import('./status')).statusCommand(rest);
+    case 'explain':
+      return (await import('./explain')).explainCommand(rest);
     case undefined:
     case '--help':
     case '-h':

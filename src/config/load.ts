@@ -8,6 +8,7 @@ import { ConfigError } from './errors';
 import { FileAccessError, iniHoldsSecret, readTrustedFile, secretKeyLines } from './permissions';
 import { RawSection, SectionReader } from './section';
 import { MODULE_TRANSPORT } from '../protocol/constants';
+import { parseThrottle, ThrottleSettings } from './throttle';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pam_mapi.conf';
 /** The module's default worker= (the shim has the same from constants.json). */
@@ -36,6 +37,10 @@ export interface WorkerSettings {
   /** The account request of a transaction is answered from what its authentication read, on
    * the same connection, when that is at most this old; 0: always ask the store. */
   accountReuseMs: number;
+  /** Where one JSON line per decision goes; null: nowhere. */
+  accountingLog: string | null;
+  /** Where the Prometheus text is served (mode 0600); null: not served. */
+  metricsSocket: string | null;
 }
 
 /** A [store] or [store.NAME] section, not read yet. */
@@ -48,6 +53,8 @@ export interface StoreSection {
 export interface ConfigFile {
   file: string;
   worker: WorkerSettings;
+  /** The [throttle] section (src/config/throttle.ts). */
+  throttle: ThrottleSettings;
   /** By store name; the default store `[store]` is named "". With no store section at all, the
    * default store is an empty section (the embedded default). */
   storeSections: Map<string, StoreSection>;
@@ -89,11 +96,12 @@ export function parseConfigText(text: string, file: string, secretKeys: readonly
     flatten(name, value, sections, file);
   }
   for (const name of sections.keys()) {
-    if (name !== 'worker' && name !== 'store' && !name.startsWith('store.')) {
-      throw new ConfigError(`${file}: [${name}]: unknown section (expected [worker], [store] or [store.NAME])`);
+    if (name !== 'worker' && name !== 'throttle' && name !== 'store' && !name.startsWith('store.')) {
+      throw new ConfigError(`${file}: [${name}]: unknown section (expected [worker], [throttle], [store] or [store.NAME])`);
     }
   }
   const worker = parseWorker(new SectionReader(file, 'worker', sections.get('worker') ?? {}));
+  const throttle = parseThrottle(new SectionReader(file, 'throttle', sections.get('throttle') ?? {}));
   const storeSections = new Map<string, StoreSection>();
   const defaultSection = sections.get('store');
   const named = [...sections.keys()].filter((n) => n.startsWith('store.'));
@@ -106,7 +114,7 @@ export function parseConfigText(text: string, file: string, secretKeys: readonly
     if (storeName === 'default') throw new ConfigError(`${file}: [${name}]: "default" names the [store] section; give this store another name`);
     storeSections.set(storeName, { header: name, values });
   }
-  return { file, worker, storeSections };
+  return { file, worker, throttle, storeSections };
 }
 
 /** ini nests `[store.local]` under `store`; this turns it back into one section per header. */
@@ -136,7 +144,11 @@ function parseWorker(r: SectionReader): WorkerSettings {
     maxConnections: r.integer('max_connections', DEFAULT_MAX_CONNECTIONS, 1, 65536),
     maxConnectionsPerUid: r.integer('max_connections_per_uid', DEFAULT_MAX_CONNECTIONS_PER_UID, 1, 65536),
     accountReuseMs: r.seconds('account_reuse', 5, 60, true),
+    accountingLog: r.optional('accounting_log') ?? null,
+    metricsSocket: r.optional('metrics_socket') ?? null,
   };
+  if (settings.metricsSocket !== null && !settings.metricsSocket.startsWith('/')) r.fail('metrics_socket', `"${settings.metricsSocket}" is not an absolute path`);
+  if (settings.accountingLog !== null && !settings.accountingLog.startsWith('/')) r.fail('accounting_log', `"${settings.accountingLog}" is not an absolute path`);
   if ((settings.socketMode & 0o002) !== 0) r.fail('socket_mode', 'a world-writable socket would let any local user ask for passwords to be checked');
   r.finish();
   return settings;

@@ -12,6 +12,8 @@ import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** The module the stanzas load; PAM_MAPI_TEST_MODULE swaps in another build (npm run test:asan). */
 export const MODULE_PATH = process.env.PAM_MAPI_TEST_MODULE ?? path.join(REPO_ROOT, 'build/Release/pam_mapi.so');
+/** The PAM_RHOST test/helpers/pam.ts sends unless told otherwise. */
+export const TEST_CLIENT_RHOST = '198.51.100.7';
 export const WORKER_MAIN = path.join(REPO_ROOT, 'dist/src/worker/main.js');
 
 export interface SandboxUser {
@@ -107,7 +109,11 @@ export class Sandbox {
 
   /** A config whose [worker] points at this sandbox's socket; `extra` adds sections. */
   writeConfig(storeSections: string, worker = ''): string {
-    const text = `[worker]\nsocket = ${this.socketPath}\n${worker}\n${storeSections}\n`;
+    // The tests' in-process PAM client (test/helpers/pam.ts) sends PAM_RHOST 198.51.100.7 for
+    // every user: tests that are not about the throttle run many wrong passwords from it, so it
+    // is trusted unless the test writes a [throttle] section of its own.
+    const throttle = /^\[throttle\]/m.test(storeSections) ? '' : `[throttle]\ntrusted_networks = ${TEST_CLIENT_RHOST}\n`;
+    const text = `[worker]\nsocket = ${this.socketPath}\n${worker}\n${throttle}${storeSections}\n`;
     return this.file('pam_mapi.conf', text, 0o600);
   }
 

@@ -62,5 +62,5 @@ function readStores(cf: ConfigFile, types: ReadonlyArray<StoreDescriptor<unknown
     r.finish();
     stores.set(name, { name, type: descriptor.type, settings, doctorHint: descriptor.doctorHint, origins: descriptor.describe?.(settings) ?? [], offline, circuitBreaker, open: (ctx) => descriptor.open(settings, ctx) });
   }
-  return { file: cf.file, worker: cf.worker, stores };
+  return { file: cf.file, worker: cf.worker, throttle: cf.throttle, stores };
 }

@@ -6,6 +6,7 @@
 // The #! line carries the Node.js flags of node-flags.ts (env -S splits them).
 // SIGHUP reloads the config (a broken one is refused and the old one keeps serving);
 // SIGTERM and SIGINT stop it.
+import fs from 'fs';
 import net from 'net';
 import { Logger, StderrLogger } from '../log/logger';
 import { reportPamDrift } from '../system/pamd-watch';
@@ -24,6 +25,10 @@ import { QuietEvent } from '../log/quiet-event';
 import { detach, isDetachedCopy, StartupRelay, writePidFile } from './daemon';
 import { openResilience, StoreResilience } from './resilience';
 import { closeOfflineCaches } from './offline-cache';
+import { Throttle } from './throttle';
+import { AccountingLog } from './accounting';
+import { Metrics } from './metrics';
+import { serveMetrics } from './metrics-server';
 
 function parseArgs(argv: string[]): WorkerArgs {
   const parsed = parseWorkerArgs(argv);
@@ -51,8 +56,8 @@ class Generation {
     return new Generation(config, stores, openResilience(config, stores, logger));
   }
 
-  policy(): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience };
+  policy(throttle: Throttle): PolicyContext {
+    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience, throttle };
   }
 
   async close(): Promise<void> {
@@ -82,6 +87,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const settings = current.config.worker;
+  // One throttle for the life of the process: a reload changes its settings, not its counts.
+  const throttle = new Throttle(current.config.throttle);
+  const accounting = new AccountingLog(current.config.worker.accountingLog, logger);
+  const metrics = new Metrics(throttle);
   const socketPath = args.socket ?? settings.socket;
 
   let inFlight = 0;
@@ -112,8 +121,10 @@ async function main(): Promise<void> {
       clientTimeoutMs: current.config.worker.clientTimeoutMs,
       limits,
       refused,
-      policy: () => current.policy(),
+      policy: () => current.policy(throttle),
       kept,
+      accounting,
+      metrics,
     }).finally(() => { inFlight--; });
   });
   let where: string;
@@ -132,6 +143,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  // Like socket, read at start only. A metrics socket that cannot be made is reported; the
+  // worker serves logins all the same.
+  const metricsPath = settings.metricsSocket;
+  if (metricsPath !== null) {
+    try {
+      const ms = await serveMetrics(metricsPath, metrics, logger);
+      process.once('exit', () => { ms.close(); try { fs.unlinkSync(metricsPath); } catch { /* gone */ } });
+    } catch (e) {
+      logger.log('error', 'metrics.failed', { socket: metricsPath, message: (e as Error).message });
+    }
+  }
   reportPamDrift(new SystemRoot(), logger);
   logger.log('notice', 'listening', { socket: where, config: current.config.file, stores: [...current.stores.keys()].map((n) => n || 'default').join(',') });
   logger.ready();
@@ -142,10 +164,14 @@ async function main(): Promise<void> {
       next = Generation.open(load(), logger);
     } catch (e) {
       logger.log('error', 'reload.refused', { message: (e as Error).message, keeping: current.config.file });
+      // logrotate's SIGHUP must reopen the log even when the config cannot be reloaded.
+      accounting.reopen(current.config.worker.accountingLog);
       return;
     }
+    accounting.reopen(next.config.worker.accountingLog);
     const old = current;
     current = next;
+    throttle.configure(next.config.throttle);
     logger.log('notice', 'reloaded', { config: next.config.file });
     // Requests already running finish with the stores they started with.
     setTimeout(() => void old.close(), 60_000).unref();

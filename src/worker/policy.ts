@@ -10,6 +10,8 @@ import { ModuleOptions, parseModuleOptions } from './options';
 import { escapeLogValue, failureLine, FIELD_BOUNDS, logField } from './syslog-line';
 import { didYouMean } from '../config/suggest';
 import { lookupUser, Resilience, verifyUser } from './resilient-store';
+import { Throttle } from './throttle';
+import { throttleRefusal, throttled } from './throttle-policy';
 
 /** What the worker can ask of libpam through the module. */
 export interface PamSide {
@@ -25,6 +27,8 @@ export interface PolicyContext {
   accountReuseMs: number;
   /** Circuit breakers and offline caches (resilient-store.ts); none: ask the store only. */
   resilience?: Resilience;
+  /** The cross-service throttle (throttle.ts); none: nothing is counted. */
+  throttle?: Throttle;
 }
 
 /** What a successful authentication read from its store. The ACCOUNT request that follows it on
@@ -54,13 +58,15 @@ export interface Outcome {
   reused?: boolean;
   /** Answered from the offline cache because the store could not answer. */
   offline?: boolean;
+  /** What the throttle did: refused, delayed, repeat (a repeated wrong password, not counted). */
+  throttle?: 'refused' | 'delayed' | 'repeat';
 }
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
 export const FAIL_DELAY_USEC = 2_000_000;
 const PROMPT = 'Password: ';
 
-class Decision {
+export class Decision {
   readonly logs: LogEntry[] = [];
   offline = false;
 
@@ -157,6 +163,8 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
   try {
     const bad = checkPassword(secret);
     if (bad !== null) return d.refuse('AUTH_ERR', bad);
+    const gate = ctx.throttle?.gate(user.name, req.rhost);
+    if (gate?.kind === 'refuse') return throttleRefusal(d, gate.why);
     let asked;
     try {
       asked = await verifyUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name, secret);
@@ -166,14 +174,26 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
     d.offline = asked.kind !== 'online';
     if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
     const verdict = asked.answer;
-    if (!verdict.found) return d.refuse('USER_UNKNOWN', 'user not in the store');
-    if (verdict.passwordOk === 'unchecked') {
+    let outcome: Outcome;
+    // For the throttle: a wrong password or an unknown name is a guess; a right password is a
+    // success whatever the account rules then said; a state refused before the password was
+    // looked at is neither.
+    let attempt: 'failure' | 'success' | 'other';
+    if (!verdict.found) {
+      outcome = d.refuse('USER_UNKNOWN', 'user not in the store');
+      attempt = 'failure';
+    } else if (verdict.passwordOk === 'unchecked') {
       // Never admit(): the password was not checked, so only a refusal by the state may follow.
-      if (verdict.user.state === 'active') return d.error(`${store.type} store: the password was not checked`);
-      return refuseState(d, verdict.user);
+      outcome = verdict.user.state === 'active' ? d.error(`${store.type} store: the password was not checked`) : refuseState(d, verdict.user);
+      attempt = 'other';
+    } else if (!verdict.passwordOk) {
+      outcome = d.refuse('AUTH_ERR', 'wrong password');
+      attempt = 'failure';
+    } else {
+      outcome = admit(d, verdict.user, store);
+      attempt = outcome.result === 'SUCCESS' ? 'success' : 'other';
     }
-    if (!verdict.passwordOk) return d.refuse('AUTH_ERR', 'wrong password');
-    return admit(d, verdict.user, store);
+    return gate === undefined ? outcome : throttled(outcome, ctx.throttle?.record(gate, attempt, secret));
   } finally {
     secret.fill(0);
   }

@@ -12,6 +12,8 @@ import { ConnectionLimits } from './connection-limits';
 import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
 import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
+import { AccountingLog } from './accounting';
+import { Metrics } from './metrics';
 
 export interface SessionEnv {
   /** A number for this connection, for the debug log (which requests shared a connection). */
@@ -27,6 +29,9 @@ export interface SessionEnv {
   /** The policy context at the time the request arrives (it changes on reload). */
   policy: () => PolicyContext;
   kept: KeptConnections;
+  /** The accounting log; none: no lines. */
+  accounting?: AccountingLog;
+  metrics?: Metrics;
 }
 
 class ProtocolViolation extends Error {}
@@ -119,10 +124,14 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         : undefined;
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      env.metrics?.record(req.op, outcome.store, outcome.result, ms);
+      env.accounting?.write({ op: req.op, service: req.service, user: req.user, rhost: req.rhost, store: outcome.store, result: outcome.result, reason: outcome.reason, ms, throttle: outcome.throttle, reused: outcome.reused });
       env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
         op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
         store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason, reused: outcome.reused ? 'yes' : undefined, offline: outcome.offline ? 'yes' : undefined,
-        ms: (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2),
+        throttle: outcome.throttle, delay_ms: outcome.throttle === undefined ? undefined : outcome.delayUsec / 1000,
+        ms: ms.toFixed(2),
       });
       req.authtok?.secret?.fill(0);
       if (kept === undefined) return;
