@@ -197,7 +197,8 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
       if (!online) await new Promise((r2) => setTimeout(r2, 200));
     }
     expect(online).toBe(true);
-    for (let i = 0; i < 100; i++) {
+    // Renewals are written in batches, every 2 s: wait for the file, up to 10 s on a busy host.
+    for (let i = 0; i < 500; i++) {
       const e = (await cached(s, ['alice'])).get('alice') as Entry;
       if (e.onlineAt > (before.get('alice') as Entry).onlineAt) break;
       await new Promise((r) => setTimeout(r, 20));
