@@ -71,7 +71,9 @@ const backends: Record<'db' | 'dir', () => Backend> = {
 function sections(b: Backend): string {
   const cache = (store: string, extra: string): string => `offline_cache = yes\noffline_cache_file = ${cacheFile(store)}\n${extra}`;
   return [
-    b.section(b.name, cache(b.name, 'offline_max_age = 1h\noffline_failed_attempts = 3\noffline_lockout = 10m\n')),
+    // 2m: a renewal alone reaches the file once it moves the entry's age by a hundredth of
+    // offline_max_age (1.2 s), which the outage below always does (it waits 3.5 s at least).
+    b.section(b.name, cache(b.name, 'offline_max_age = 2m\noffline_failed_attempts = 3\noffline_lockout = 10m\n')),
     // Seconds, so the test sees an entry expire.
     b.section(`${b.name}short`, cache(`${b.name}short`, 'offline_max_age = 3s\n')),
     b.section(`${b.name}off`, ''),
