@@ -133,6 +133,20 @@ describe('offline verifier cache', () => {
     expect(await account('alice')).toMatchObject({ result: 'SUCCESS', offline: true });
   });
 
+  test('a right password the process already matched costs no scrypt; a wrong one always does', async () => {
+    await online();
+    store.mode = 'down';
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    try {
+      expect(await auth('alice', 'wonderland')).toMatchObject({ result: 'SUCCESS', offline: true });
+      expect(scrypt).not.toHaveBeenCalled();
+      expect((await auth('alice', 'not-wonderland')).result).toBe('AUTH_ERR');
+      expect(scrypt).toHaveBeenCalledTimes(1);
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
   test('a store that hangs: the cache answers after store_timeout', async () => {
     await online();
     store.mode = 'hang';
