@@ -4,63 +4,20 @@
 // logs in from a trusted network and from another address, another user is untouched, and a
 // client retrying one old password is never locked out. Small thresholds keep the run short;
 // the defaults are in test/unit/throttle.test.ts.
-import { execFile } from 'child_process';
-import fs from 'fs';
-import net from 'net';
-import path from 'path';
-import { promisify } from 'util';
 import { MODULE_PATH, Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
-import { recordSecret } from '../../src/sandbox/secret-audit';
-import { freePort } from '../../src/sandbox/ports';
-import { PrivateDovecot } from '../helpers/mail/dovecot';
-import { removeStalePamWrapperDirs } from '../helpers/mail/daemon';
-import { PrivatePostfix } from '../helpers/mail/postfix';
-import { Saslauthd } from '../helpers/mail/saslauthd';
+import { imapLogin as imapLoginAt } from '../helpers/mail/dovecot';
+import { MailStack, pamServiceDir } from '../helpers/mail/stack';
 
-const run = promisify(execFile);
 const TRUSTED = '127.0.0.200';
 
 let box: Sandbox;
 let worker: WorkerProcess;
-let saslauthd: Saslauthd;
-let postfix: PrivatePostfix;
-let dovecot: PrivateDovecot;
+let stack: MailStack;
 
 /** IMAP LOGIN from a chosen loopback address (Dovecot passes it as PAM_RHOST). */
-function imapLogin(user: string, password: string, from: string): Promise<string> {
-  recordSecret(password);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ port: dovecot.port, host: '127.0.0.1', localAddress: from });
-    let buf = '';
-    let sent = false;
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`IMAP: no answer; got ${JSON.stringify(buf)}`)); }, 30000);
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      if (!sent && buf.includes('* OK')) {
-        sent = true;
-        sock.write(`a1 LOGIN "${user}" "${password}"\r\n`);
-      }
-      const line = buf.split('\r\n').find((l) => l.startsWith('a1 '));
-      if (line !== undefined) {
-        clearTimeout(timer);
-        sock.end('a2 LOGOUT\r\n');
-        resolve(line);
-      }
-    });
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
-  });
-}
-
-async function swaks(user: string, password: string): Promise<string> {
-  recordSecret(password);
-  const args = ['--server', `127.0.0.1:${postfix.port}`, '--auth', 'PLAIN', '--auth-user', user, '--auth-password', password,
-    '--from', 'a@example.org', '--to', 'b@example.net', '--timeout', '30', '--quit-after', 'AUTH'];
-  try {
-    return (await run('swaks', args)).stdout;
-  } catch (e) {
-    return (e as { stdout?: string }).stdout ?? String(e);
-  }
-}
+const imapLogin = (user: string, password: string, from: string): Promise<string> => imapLoginAt(stack.dovecot.port, user, password, from);
+/** SMTP AUTH only, through Postfix and saslauthd (which passes no client address). */
+const swaks = (user: string, password: string): Promise<string> => stack.swaks(user, password, ['--quit-after', 'AUTH']);
 
 /** The worker's request lines for a user since a point in its log, as key=value records. */
 function requests(since: number, user: string): Record<string, string>[] {
@@ -79,22 +36,15 @@ beforeAll(async () => {
   ]);
   const config = box.writeConfig(`[throttle]\ndelay_after = 2\nmax_delay = 3\nrefuse_after = 4\nuser_refuse_after = 8\ntrusted_networks = ${TRUSTED}/32\n\n[store]\ntype = file\npath = ${box.dir}/users\n`);
   worker = await box.startWorker(config);
-  const svc = path.join(box.dir, 'svc');
-  fs.mkdirSync(svc);
-  fs.writeFileSync(path.join(svc, 'other'), 'auth required pam_deny.so\naccount required pam_deny.so\n');
   // No nodelay: the throttle's longer fail delay is asked for and libpam applies it.
-  for (const s of ['smtp', 'imap']) fs.writeFileSync(path.join(svc, s), `auth required ${MODULE_PATH} ${box.workerArg}\naccount required ${MODULE_PATH} ${box.workerArg}\n`);
-  saslauthd = await Saslauthd.start(box.dir, svc);
-  postfix = await PrivatePostfix.start(path.join(box.dir, 'postfix'), await freePort(), saslauthd.mux);
-  dovecot = await PrivateDovecot.start(path.join(box.dir, 'dovecot'), await freePort(), svc);
+  const line = `${MODULE_PATH} ${box.workerArg}`;
+  const stanza = `auth required ${line}\naccount required ${line}\n`;
+  stack = await MailStack.start(box.dir, pamServiceDir(box.dir, { smtp: stanza, imap: stanza }));
 }, 120000);
 
 afterAll(async () => {
-  await dovecot?.stop();
-  await postfix?.stop();
-  await saslauthd?.stop();
+  await stack?.stop();
   await box?.cleanup();
-  removeStalePamWrapperDirs();
 }, 60000);
 
 test('IMAP: one address guessing alice is slowed, then refused (PAM_MAXTRIES, password not checked); alice from a trusted network and from another address, and bob, get in', async () => {
@@ -109,7 +59,7 @@ test('IMAP: one address guessing alice is slowed, then refused (PAM_MAXTRIES, pa
   expect(await imapLogin('alice', 'wonderland', '127.0.0.21')).toMatch(/^a1 NO \[AUTHENTICATIONFAILED\]/);
   expect(requests(refusedAt, 'alice')).toEqual([expect.objectContaining({ result: 'PAM_MAXTRIES', throttle: 'refused', rhost: '127.0.0.21' })]);
   expect(requests(refusedAt, 'alice')[0].reason).toMatch(/throttled: 4 failures from this address/);
-  expect(dovecot.log()).toMatch(/pam\(alice,127\.0\.0\.21.*pam_authenticate\(\) failed: Have exhausted maximum number of retries/);
+  expect(stack.dovecot.log()).toMatch(/pam\(alice,127\.0\.0\.21.*pam_authenticate\(\) failed: Have exhausted maximum number of retries/);
   // Untouched: alice from the trusted network and from another address, bob from another.
   expect(await imapLogin('alice', 'wonderland', TRUSTED)).toMatch(/^a1 OK /);
   expect(await imapLogin('alice', 'wonderland', '127.0.0.22')).toMatch(/^a1 OK /);

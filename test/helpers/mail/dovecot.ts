@@ -74,15 +74,16 @@ ${extraConf}
   }
 }
 
-/** An IMAP LOGIN; returns the tagged answer line ("a1 OK ..." or "a1 NO ..."). */
-export function imapLogin(port: number, user: string, password: string): Promise<string> {
+/** An IMAP LOGIN; returns the tagged answer line ("a1 OK ..." or "a1 NO ..."). `from`: the
+ * loopback address to connect from, which Dovecot passes as PAM_RHOST. */
+export function imapLogin(port: number, user: string, password: string, from?: string): Promise<string> {
   recordSecret(password);
   const quote = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress: from });
     let buf = '';
     let sent = false;
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`IMAP: no answer; got ${JSON.stringify(buf)}`)); }, 15000);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`IMAP: no answer; got ${JSON.stringify(buf)}`)); }, 30000);
     sock.on('data', (d: Buffer) => {
       buf += d.toString('utf8');
       if (!sent && buf.includes('* OK')) {
