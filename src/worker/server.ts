@@ -34,6 +34,21 @@ async function clearStale(socketPath: string): Promise<void> {
   fs.unlinkSync(socketPath);
 }
 
+/** Binds a Unix socket at socketPath (after removing a stale one of a dead process), created
+ * 0600 so that there is no moment it is open to everyone; the caller widens it if it must. */
+export async function listenPrivately(server: net.Server, socketPath: string): Promise<void> {
+  await clearStale(socketPath);
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => { server.off('error', reject); resolve(); });
+    });
+  } finally {
+    process.umask(oldMask);
+  }
+}
+
 export async function listen(server: net.Server, socketPath: string, mode: number, group: number | null): Promise<string> {
   const fd = systemdSocket();
   if (fd !== undefined) {
@@ -48,16 +63,7 @@ export async function listen(server: net.Server, socketPath: string, mode: numbe
   // 0755 as documented, whatever the umask (the unit's UMask=0077 would make it 0700).
   const dir = path.dirname(socketPath);
   if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
-  await clearStale(socketPath);
-  const oldMask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => { server.off('error', reject); resolve(); });
-    });
-  } finally {
-    process.umask(oldMask);
-  }
+  await listenPrivately(server, socketPath);
   // -1 keeps the owner: root, or the worker's own user when it runs unprivileged.
   if (group !== null) fs.chownSync(socketPath, -1, group);
   fs.chmodSync(socketPath, mode);
