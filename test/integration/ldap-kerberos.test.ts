@@ -241,6 +241,11 @@ describe('the config', () => {
     const bindWithRealm = section('').replace('auth_method = kerberos\n', '');
     await refused(bindWithRealm, /\[store\] krb5_realm: is for auth_method = kerberos \(auth_method is bind\)/);
   });
+  test('the krb5_ keys are checked as the krb5 store checks its own, and named with their prefix', async () => {
+    await refused(section('', 'krb5_principal = upn\n'), /\[store\] krb5_principal: \W+upn\W+ is not one of %u, %u@REALM, enterprise/);
+    await refused(section('', 'krb5_timeout = 90\n'), /\[store\] krb5_timeout: 90 is outside/);
+    await refused(section('', 'krb5_principal_attribute = user principal\n'), /\[store\] krb5_principal_attribute: \W+user principal\W+ is not an attribute name/);
+  });
 });
 
 test('the KDC stopped: PAM_AUTHINFO_UNAVAIL with the cause logged; the directory still answers the account phase', async () => {

@@ -34,33 +34,32 @@ export interface Krb5Settings extends KerberosSettings {
   disabledFeatures: string[];
 }
 
-/** Reads realm, kdc, keytab, validate_principal, principal and timeout, each named
- * prefix + key in the section. */
-export function parseKerberosSettings(r: SectionReader, prefix = ''): KerberosSettings {
-  const key = (k: string): string => `${prefix}${k}`;
-  const realm = r.optional(key('realm')) ?? krb5Addon().defaultRealm()
-    ?? r.fail(key('realm'), 'is not set and krb5.conf names no default_realm', `edit ${r.file}: [${r.section}] ${key('realm')} = EXAMPLE.COM`);
-  if (!/^[^\s@/\\]+$/.test(realm)) r.fail(key('realm'), `"${realm}" is not a realm name`);
-  const kdcs = r.list(key('kdc'), []);
+/** Reads realm, kdc, keytab, validate_principal, principal and timeout (an ldap section's
+ * krb5_realm ... through a PrefixedReader). */
+export function parseKerberosSettings(r: SectionReader): KerberosSettings {
+  const realm = r.optional('realm') ?? krb5Addon().defaultRealm()
+    ?? r.fail('realm', 'is not set and krb5.conf names no default_realm', `edit ${r.file}: [${r.section}] ${r.keyName('realm')} = EXAMPLE.COM`);
+  if (!/^[^\s@/\\]+$/.test(realm)) r.fail('realm', `"${realm}" is not a realm name`);
+  const kdcs = r.list('kdc', []);
   if (kdcs.length === 0) kdcs.push(...krb5Addon().realmKdcs(realm));
   if (kdcs.length === 0) {
-    r.fail(key('kdc'), `is not set and krb5.conf names no KDC for ${realm} (DNS lookups of KDCs are not made)`, `edit ${r.file}: [${r.section}] ${key('kdc')} = dc1.example.com dc2.example.com`);
+    r.fail('kdc', `is not set and krb5.conf names no KDC for ${realm} (DNS lookups of KDCs are not made)`, `edit ${r.file}: [${r.section}] ${r.keyName('kdc')} = dc1.example.com dc2.example.com`);
   }
   const bad = kdcs.find((k) => !KDC.test(k));
-  if (bad !== undefined) r.fail(key('kdc'), `"${bad}" is not host, host:port or [address]:port`);
-  const keytab = r.string(key('keytab'), DEFAULT_KEYTAB);
+  if (bad !== undefined) r.fail('kdc', `"${bad}" is not host, host:port or [address]:port`);
+  const keytab = r.string('keytab', DEFAULT_KEYTAB);
   checkKeytab(keytab);
-  const validatePrincipal = r.string(key('validate_principal'), '');
+  const validatePrincipal = r.string('validate_principal', '');
   if (validatePrincipal.includes('@') && !validatePrincipal.endsWith(`@${realm}`)) {
-    r.fail(key('validate_principal'), `"${validatePrincipal}" is not of the realm ${realm}`);
+    r.fail('validate_principal', `"${validatePrincipal}" is not of the realm ${realm}`);
   }
   return {
     realm,
     kdcs,
     keytab,
     validatePrincipal: validatePrincipal === '' || validatePrincipal.includes('@') ? validatePrincipal : `${validatePrincipal}@${realm}`,
-    mapping: r.choice<PrincipalMapping>(key('principal'), '%u', PRINCIPAL_MAPPINGS),
-    timeoutMs: r.has(key('timeout')) ? r.seconds(key('timeout'), 0, 60) : null,
+    mapping: r.choice<PrincipalMapping>('principal', '%u', PRINCIPAL_MAPPINGS),
+    timeoutMs: r.has('timeout') ? r.seconds('timeout', 0, 60) : null,
   };
 }
 

@@ -5,7 +5,7 @@ import fs from 'fs';
 import os from 'os';
 import { FilterParser } from 'ldapts';
 import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
-import { SectionReader } from '../../config/section';
+import { PrefixedReader, SectionReader } from '../../config/section';
 import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
 import { KerberosSettings, parseKerberosSettings } from '../krb5/settings';
@@ -148,7 +148,7 @@ function parseKerberos(r: SectionReader, authMethod: AuthMethod): LdapKerberos |
   }
   const principalAttribute = r.optional('krb5_principal_attribute') ?? null;
   if (principalAttribute !== null && !ATTRIBUTE.test(principalAttribute)) r.fail('krb5_principal_attribute', `"${principalAttribute}" is not an attribute name`);
-  return { ...parseKerberosSettings(r, 'krb5_'), principalAttribute };
+  return { ...parseKerberosSettings(new PrefixedReader(r, 'krb5_')), principalAttribute };
 }
 
 function parseCaFile(r: SectionReader, tlsUsed: boolean): string | null {
