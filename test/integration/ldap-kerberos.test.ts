@@ -261,6 +261,19 @@ test('the KDC stopped: PAM_AUTHINFO_UNAVAIL with the cause logged; the directory
   expect(await auth('smtp', 'alice', 'krb-alice-pw')).toBe('PAM_SUCCESS');
 });
 
+test('the KDC paused (SIGSTOP): PAM_AUTHINFO_UNAVAIL once the budget left after the search is spent, the cause logged', async () => {
+  kdc.pause();
+  try {
+    const mark = syslogMark();
+    expect(await auth('smtp', 'alice', 'krb-alice-pw')).toBe('PAM_AUTHINFO_UNAVAIL');
+    // The check's own cause, not the worker's deadline: the budget ends before store_timeout.
+    expect(moduleLines(await syslogSince(mark), 'ldap store')[0]).toMatch(/ldap store: no KDC answered/);
+  } finally {
+    kdc.resume();
+  }
+  expect(await auth('smtp', 'alice', 'krb-alice-pw')).toBe('PAM_SUCCESS');
+});
+
 test('pam-mapi check: the principal\'s password accepted, the entry\'s refused, an expired one says so', () => {
   const cli = (user: string, input: string): { status: number | null; stdout: string } => {
     const r = spawnSync(process.execPath, [CLI, 'check', user, '--worker', box.socketPath], { input, encoding: 'utf8' });
