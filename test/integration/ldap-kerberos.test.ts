@@ -241,6 +241,9 @@ describe('the config', () => {
     const bindWithRealm = section('').replace('auth_method = kerberos\n', '');
     await refused(bindWithRealm, /\[store\] krb5_realm: is for auth_method = kerberos \(auth_method is bind\)/);
   });
+  test('ldap:// to another host without TLS: refused, the entries deciding who logs on as whom', async () => {
+    await refused(section('').replace(slapd.ldapUri, 'ldap://ldap1.example.org'), /\[store\] uri: ldap:\/\/ldap1.example.org:389 would carry the entries that say who may log on, and as which principal, unprotected/);
+  });
   test('the krb5_ keys are checked as the krb5 store checks its own, and named with their prefix', async () => {
     await refused(section('', 'krb5_principal = upn\n'), /\[store\] krb5_principal: \W+upn\W+ is not one of %u, %u@REALM, enterprise/);
     await refused(section('', 'krb5_timeout = 90\n'), /\[store\] krb5_timeout: 90 is outside/);

@@ -34,8 +34,10 @@ export interface Krb5Settings extends KerberosSettings {
   disabledFeatures: string[];
 }
 
-/** Reads realm, kdc, keytab, validate_principal, principal and timeout (an ldap section's
- * krb5_realm ... through a PrefixedReader). */
+/** The keys parseKerberosSettings reads. */
+export const KERBEROS_KEYS = ['realm', 'kdc', 'keytab', 'validate_principal', 'principal', 'timeout'] as const;
+
+/** Reads KERBEROS_KEYS (an ldap section's krb5_realm ... through a PrefixedReader). */
 export function parseKerberosSettings(r: SectionReader): KerberosSettings {
   const realm = r.optional('realm') ?? krb5Addon().defaultRealm()
     ?? r.fail('realm', 'is not set and krb5.conf names no default_realm', `edit ${r.file}: [${r.section}] ${r.keyName('realm')} = EXAMPLE.COM`);

@@ -8,7 +8,7 @@ import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
 import { PrefixedReader, SectionReader } from '../../config/section';
 import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
-import { KerberosSettings, parseKerberosSettings } from '../krb5/settings';
+import { KERBEROS_KEYS, KerberosSettings, parseKerberosSettings } from '../krb5/settings';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
 import { LoginRule, rulesFromFilter } from './login-attribute';
 
@@ -33,7 +33,7 @@ export interface LdapKerberos extends KerberosSettings {
 }
 
 /** The keys of auth_method = kerberos, refused with the reason under another auth_method. */
-const KERBEROS_KEYS = ['realm', 'kdc', 'keytab', 'validate_principal', 'principal', 'timeout', 'principal_attribute'].map((k) => `krb5_${k}`);
+const LDAP_KERBEROS_KEYS = [...KERBEROS_KEYS, 'principal_attribute'].map((k) => `krb5_${k}`);
 
 export interface LdapSettings {
   servers: LdapServer[];
@@ -142,7 +142,7 @@ function parseBindPassword(r: SectionReader, bindDn: string | null): string {
 
 function parseKerberos(r: SectionReader, authMethod: AuthMethod): LdapKerberos | null {
   if (authMethod !== 'kerberos') {
-    const stray = KERBEROS_KEYS.find((k) => r.has(k));
+    const stray = LDAP_KERBEROS_KEYS.find((k) => r.has(k));
     if (stray !== undefined) r.fail(stray, `is for auth_method = kerberos (auth_method is ${authMethod})`);
     return null;
   }
