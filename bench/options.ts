@@ -2,7 +2,7 @@
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
 
-export const MODULES = ['pam_permit', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap'] as const;
+export const MODULES = ['pam_permit', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap', 'mapi_krb5', 'pam_krb5'] as const;
 export type ModuleName = (typeof MODULES)[number];
 /** Seconds of load on every module before a user count's points are measured. */
 export const WARMUP_SECONDS = 1;
@@ -32,12 +32,12 @@ export interface BenchOptions {
   markdownFile: string;
   chartFile: string;
   jsonFile: string;
-  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'custom';
+  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'krb5' | 'custom';
   /** The exact command, for the report. */
   command: string;
 }
 
-const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path] [--users 1000,10000,100000] [--clients 1,4,16,32]
+const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path | --krb5] [--users 1000,10000,100000] [--clients 1,4,16,32]
                  [--seconds 3] [--modules ${MODULES.join(',')}] [--wrong-every 10]
                  [--pool-size 4] [--soak-requests 100000] [--no-soak] [--out DIR]
        npm run bench -- --report bench/results.json   (the report and chart again from a run's figures)`;
@@ -87,6 +87,10 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--hot-path':
         Object.assign(o, { users: [1000], clients: [1, 16], hotPathOnly: true, soakRequests: 0, mode: 'hot-path', modules: ['mapi_file'] });
+        break;
+      case '--krb5':
+        // Only the Kerberos rows (bench/krb5.ts), at the quick run's counts.
+        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 0, mode: 'krb5', modules: ['mapi_krb5', 'pam_krb5'] });
         break;
       case '--users': o.users = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--clients': o.clients = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;

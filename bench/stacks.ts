@@ -3,9 +3,11 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { PrivateKdc } from '../src/sandbox/kdc';
 import { PrivateMariaDB } from '../src/sandbox/mariadb';
 import { Sandbox } from '../src/sandbox/sandbox';
 import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../src/sandbox/slapd';
+import { krb5StoreSection, PAM_KRB5_CONF, pamKrb5Lines, pamKrb5Prefix, writePamKrb5Conf } from './krb5';
 import { KOPANO_DB, PLAIN_DB, READER, userPassword } from './mysql-fill';
 import { ModuleName } from './options';
 import { USER_PREFIX } from './pam-load';
@@ -20,9 +22,11 @@ export const LABELS: Record<ModuleName, string> = {
   mapi_ldap: 'pam_mapi ldap',
   pam_mysql: 'pam_mysql',
   pam_ldap: 'pam_ldap + nslcd',
+  mapi_krb5: 'pam_mapi krb5',
+  pam_krb5: 'pam_krb5',
 };
 
-export const MAPI_STORES = { mapi_file: 'file', mapi_zarafa: 'zarafa', mapi_ldap: 'ldap' } as const;
+export const MAPI_STORES = { mapi_file: 'file', mapi_zarafa: 'zarafa', mapi_ldap: 'ldap', mapi_krb5: 'krb5' } as const;
 export type MapiModule = keyof typeof MAPI_STORES;
 
 export function isMapi(m: ModuleName): m is MapiModule {
@@ -48,6 +52,8 @@ export interface Servers {
   db: PrivateMariaDB;
   slapd: PrivateSlapd;
   nslcd: PrivateNslcd | null;
+  /** The private KDC of the Kerberos rows (bench/krb5.ts), when they are measured. */
+  kdc: PrivateKdc | null;
 }
 
 /** The pam.d services of the modules that need no worker, in one private directory. */
@@ -60,14 +66,19 @@ export function plainServices(s: Servers): string {
   const mysql = `pam_mysql.so user=${READER.user} passwd=${READER.password} host=${s.db.socketPath} db=${PLAIN_DB} table=pam_users usercolumn=login passwdcolumn=password crypt=3`;
   write('mysql', [`auth required ${mysql}`, `account required ${mysql}`]);
   write('ldapd', ['auth required pam_ldap.so', 'account required pam_ldap.so']);
+  if (s.kdc) {
+    write('krb5', pamKrb5Lines(s.kdc));
+    writePamKrb5Conf(s.kdc, path.join(dir, PAM_KRB5_CONF));
+  }
   return dir;
 }
 
-export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap', dir: string, s: Servers): Target {
+export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'pam_krb5', dir: string, s: Servers): Target {
   switch (module) {
     case 'pam_permit': return { module, confDir: dir, service: 'permit', processes: false, checksPassword: false };
     case 'pam_mysql': return { module, confDir: dir, service: 'mysql', processes: true, checksPassword: true };
     case 'pam_ldap': return { module, confDir: dir, service: 'ldapd', processes: false, prefix: s.nslcd?.prefix, checksPassword: true };
+    case 'pam_krb5': return { module, confDir: dir, service: 'krb5', processes: false, prefix: pamKrb5Prefix(dir), checksPassword: true };
   }
 }
 
@@ -106,6 +117,8 @@ export class MapiStack {
         const secret = this.box.file('ldap.secret', SERVICE_PASSWORD + '\n', 0o600);
         return `[store]\ntype = ldap\nuri = ${s.slapd.ldapUri}\nbind_dn = ${SERVICE_DN}\nbind_password_file = ${secret}\nbase = ${PEOPLE}\n`;
       }
+      case 'krb5':
+        return krb5StoreSection(s.kdc!);
     }
   }
 

@@ -13,11 +13,17 @@ if [ -z "${PAM_MAPI_BENCH_NS:-}" ]; then
   installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
   had_pam_ldap=0
   installed libpam-ldapd && had_pam_ldap=1
+  had_pam_krb5=0
+  installed libpam-krb5 && had_pam_krb5=1
   bash scripts/bootstrap.sh bench
-  # Debian's libpam-ldapd adds pam_ldap to /etc/pam.d/common-* when it is installed; the
-  # benchmark only needs the module file. Take that back when this run installed it.
+  # Debian's libpam-ldapd and libpam-krb5 add pam_ldap and pam_krb5 to /etc/pam.d/common-*
+  # when they are installed; the benchmark only needs the module files. Take that back when
+  # this run installed them.
   if [ $had_pam_ldap -eq 0 ] && installed libpam-ldapd; then
     pam-auth-update --package --remove ldap
+  fi
+  if [ $had_pam_krb5 -eq 0 ] && installed libpam-krb5; then
+    pam-auth-update --package --remove krb5
   fi
   bash scripts/build.sh
   if [ -e /dev/log ]; then
