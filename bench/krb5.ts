@@ -45,14 +45,15 @@ function kadminBatch(kdc: PrivateKdc, lines: string[]): Promise<number> {
   });
 }
 
-/** Adds user<from>..user<to-1> with passwords pw-<k>, pre-authentication required (as Active
- * Directory does, and as the tests' principals are). Each addprinc derives two keys from the
+/** Adds user<from>..user<to-1> with passwords pw-<k>, pre-authentication required as Active
+ * Directory does (kadmin's "+requires_preauth"; "-requires_preauth" clears the flag, and the KDC
+ * then hands anyone an AS-REP sealed with the user's key). Each addprinc derives two keys from the
  * password (AES-256 and AES-128, PBKDF2 with 4,096 rounds each): about 10 ms of CPU a
  * principal here, so the work is split over one kadmin.local per core. */
 export async function addPrincipals(kdc: PrivateKdc, from: number, to: number): Promise<void> {
   const parts = Math.max(1, Math.min(os.cpus().length, 4));
   const batches: string[][] = Array.from({ length: parts }, () => []);
-  for (let k = from; k < to; k++) batches[k % parts].push(`addprinc -requires_preauth -pw ${userPassword(k)} ${USER_PREFIX}${k}`);
+  for (let k = from; k < to; k++) batches[k % parts].push(`addprinc +requires_preauth -pw ${userPassword(k)} ${USER_PREFIX}${k}`);
   const created = (await Promise.all(batches.filter((b) => b.length > 0).map((b) => kadminBatch(kdc, b)))).reduce((a, b) => a + b, 0);
   if (created !== to - from) throw new Error(`kadmin.local created ${created} of ${to - from} principals`);
 }

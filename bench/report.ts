@@ -264,7 +264,7 @@ const HEADER = `# Benchmarks
 
 \`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit (the floor), pam_mapi with
 its file, zarafa and ldap stores, pam_mysql and pam_ldap with nslcd, against a private MariaDB and slapd it fills
-and removes. \`npm run bench -- --quick\` is a smoke run; \`--help\` lists the options. What was tried and what
+and removes; and pam_mapi's krb5 store beside Debian's pam_krb5 against one private KDC (at the least user count). \`npm run bench -- --quick\` is a smoke run; \`--help\` lists the options. What was tried and what
 helped is in [bench/README.md](bench/README.md).
 
 `;

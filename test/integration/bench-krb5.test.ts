@@ -2,6 +2,7 @@
 // copy of the build (bench/snapshot.ts), whose worker checks the users against a private KDC
 // filled as the benchmark fills it. The copy once lacked the krb5 store's addon, and every login
 // of the row failed.
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -42,4 +43,12 @@ it('the krb5 store in the run\'s copy of the build accepts every right password 
   const r = await runLoad({ confDir: stack.target.confDir, service: stack.target.service, users: USERS, clients: 2, count: 12, wrongEvery: 4 });
   expect({ transactions: r.transactions, wrongAnswers: r.wrongAnswers, refused: r.failed }).toEqual({ transactions: 24, wrongAnswers: 0, refused: 6 });
   expect(stack.worker?.problemLines()).toEqual([]);
+});
+
+it('the benchmark\'s principals require pre-authentication, as Active Directory\'s do', () => {
+  // kadmin's "-requires_preauth" clears the flag: the KDC would then answer an AS-REQ for the
+  // user without a key, and a login would be one AS exchange fewer than against AD.
+  const r = spawnSync('kadmin.local', ['-r', kdc.realm, '-q', 'getprinc user0'], { env: kdc.env, encoding: 'utf8' });
+  expect(r.stdout).toMatch(/^Principal: user0@/m);
+  expect(/^Attributes:(.*)$/m.exec(r.stdout)?.[1]).toContain('REQUIRES_PRE_AUTH');
 });
