@@ -332,9 +332,10 @@ long OverlayCopy(void* cb, void** out) {
   return 0;
 }
 
-// The clocks disagree: the KDC said so, or its tickets start or end out of this host's time.
+// The clocks disagree: the KDC said so, or its tickets start or end out of this host's time, or
+// (with kdc_timesync = 0 in krb5.conf) the library found the KDC's reply out of clockskew.
 bool IsClock(krb5_error_code code) {
-  return code == KRB5KRB_AP_ERR_SKEW || code == KRB5KRB_AP_ERR_TKT_NYV || code == KRB5KRB_AP_ERR_TKT_EXPIRED;
+  return code == KRB5KRB_AP_ERR_SKEW || code == KRB5KRB_AP_ERR_TKT_NYV || code == KRB5KRB_AP_ERR_TKT_EXPIRED || code == KRB5_KDCREP_SKEW;
 }
 
 std::string ClockText(krb5_context ctx, krb5_error_code code, long max_skew) {

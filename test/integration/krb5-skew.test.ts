@@ -7,9 +7,11 @@
 // Private MIT KDCs (copies of one database under libfaketime) and a private slapd, through real
 // libpam, the built module and a real worker.
 import { spawnSync } from 'child_process';
+import fs from 'fs';
+import path from 'path';
 import { PrivateKdc, TEST_REALM } from '../../src/sandbox/kdc';
 import { freePort } from '../../src/sandbox/ports';
-import { Sandbox } from '../../src/sandbox/sandbox';
+import { REPO_ROOT, Sandbox } from '../../src/sandbox/sandbox';
 import { recordSecret } from '../../src/sandbox/secret-audit';
 import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../../src/sandbox/slapd';
 import { pamRun } from '../helpers/pam';
@@ -104,5 +106,33 @@ describe.each(['krb5', 'ldap'])('the %s store', (type) => {
 
   test('a KDC 3 minutes ahead, within clockskew: both users log on', async () => {
     for (const u of USERS) expect([u.name, await auth(`${type}-near`, u.name, u.password)]).toEqual([u.name, 'PAM_SUCCESS']);
+  });
+});
+
+describe('krb5.conf decides the allowed skew and whether the library adjusts', () => {
+  /** One check by the addon and the clock rule, in a process whose krb5.conf is this. */
+  const checkUnder = (libdefaults: string, clock: Clock, user = USERS[0]): { kind: string; message: string } => {
+    const conf = path.join(kdc.dir, `krb5-${clock}-${user.name}-${libdefaults.replace(/\W/g, '')}.conf`);
+    fs.writeFileSync(conf, `[libdefaults]\n default_realm = ${TEST_REALM}\n${libdefaults}\n`);
+    const script = `const a = require(${JSON.stringify(path.join(REPO_ROOT, 'build/Release/krb5_check.node'))});
+      const { withClockRule } = require(${JSON.stringify(path.join(REPO_ROOT, 'dist/src/stores/krb5/clock.js'))});
+      a.check(${JSON.stringify({ principal: `${user.name}@${TEST_REALM}`, enterprise: false, realm: TEST_REALM, kdcs: [kdcOf(clock).address], keytab: kdc.keytabFile, server: '', budgetMs: 3000 })}, Buffer.from(process.env.PW))
+        .then((r) => { const c = withClockRule(r); process.stdout.write(JSON.stringify({ kind: c.kind, message: c.message })); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, KRB5_CONFIG: conf, PW: user.password }, encoding: 'utf8' });
+    return JSON.parse(r.stdout || `{"kind":"none","message":${JSON.stringify(r.stderr)}}`) as { kind: string; message: string };
+  };
+  test('clockskew = 120: the KDC 3 minutes ahead is refused, naming 120 s', () => {
+    expect(checkUnder(' clockskew = 300', 'near').kind).toBe('ok');
+    const c = checkUnder(' clockskew = 120', 'near');
+    expect(c.kind).toBe('unavailable');
+    expect(c.message).toMatch(/allowed skew \(120 s.*the KDC's clock is 1[78][0-9] s ahead of this host's/);
+  });
+  test('kdc_timesync = 0: the library refuses by itself, with the same cause', () => {
+    // With pre-authentication the KDC refuses the timestamp; without, the library the reply.
+    for (const [clock, user] of (['ahead', 'behind'] as const).flatMap((c) => USERS.map((u) => [c, u] as const))) {
+      const c = checkUnder(' kdc_timesync = 0', clock, user);
+      expect([clock, user.name, c.kind]).toEqual([clock, user.name, 'unavailable']);
+      expect(c.message).toMatch(/clocks of this host and the KDC differ by more than the allowed skew \(300 s/);
+    }
   });
 });
