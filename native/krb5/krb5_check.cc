@@ -4,7 +4,7 @@
 //   selfTest(req) -> Promise<Answer>          the doctor's: the keytab's key against the KDC
 //   defaultRealm() -> string | null           default_realm of krb5.conf
 //   realmKdcs(realm) -> string[]              the realm's KDCs in krb5.conf
-// Answer: { kind, code, message, skew, failures: ["kdc: why"], answered: kdc | null }.
+// Answer: { kind, code, message, skew, maxSkew, failures: ["kdc: why"], answered: kdc | null }.
 // Each call runs on libuv's thread pool (Napi::AsyncWorker) with a krb5_context of its own, so no
 // krb5 object is ever shared between threads; the credentials live in memory only (no out
 // ccache; krb5_verify_init_creds keeps its TGS exchange in a MEMORY ccache of its own) and no
@@ -58,7 +58,14 @@ struct Answer {
   std::string kind;  // ok, bad_password, unknown, expired, disabled, password_expired, unavailable
   long code = 0;
   std::string message;
-  long skew = 0;  // self-test: the KDC's clock minus this host's, in seconds
+  // A fact, not a decision (src/stores/krb5/clock.ts decides): when the KDC issued a ticket, how
+  // far its clock (the ticket's authtime) was outside this host's clock during the exchange, in
+  // seconds, negative when the KDC is behind. The library may have adjusted to the KDC's clock
+  // (kdc_timesync; with pre-authentication it takes the KDC's time from the "preauthentication
+  // required" error), so its own checks do not notice a skew that the ticket still shows.
+  bool has_skew = false;
+  long skew = 0;
+  long max_skew = 300;  // krb5.conf's clockskew, the allowed difference
 };
 
 std::string ErrorText(krb5_context ctx, krb5_error_code code) {
@@ -325,13 +332,43 @@ long OverlayCopy(void* cb, void** out) {
   return 0;
 }
 
-// The clocks disagree: the KDC said so, or its tickets start or end out of this host's time.
+// The clocks disagree: the KDC said so, or its tickets start or end out of this host's time, or
+// (with kdc_timesync = 0 in krb5.conf) the library found the KDC's reply out of clockskew.
 bool IsClock(krb5_error_code code) {
-  return code == KRB5KRB_AP_ERR_SKEW || code == KRB5KRB_AP_ERR_TKT_NYV || code == KRB5KRB_AP_ERR_TKT_EXPIRED;
+  return code == KRB5KRB_AP_ERR_SKEW || code == KRB5KRB_AP_ERR_TKT_NYV || code == KRB5KRB_AP_ERR_TKT_EXPIRED || code == KRB5_KDCREP_SKEW;
 }
 
-std::string ClockText(krb5_context ctx, krb5_error_code code) {
-  return "the clocks of this host and the KDC differ by more than the allowed skew (5 minutes; run chrony or timesyncd): " + ErrorText(ctx, code);
+std::string ClockText(krb5_context ctx, krb5_error_code code, long max_skew) {
+  return "the clocks of this host and the KDC differ by more than the allowed skew (" + std::to_string(max_skew)
+      + " s; run chrony or timesyncd): " + ErrorText(ctx, code);
+}
+
+// krb5.conf's clockskew (libdefaults), MIT's default 300 s when unset or unreadable.
+long MaxSkew(krb5_context ctx) {
+  profile_t profile = nullptr;
+  int v = 300;
+  if (krb5_get_profile(ctx, &profile) == 0) {
+    if (profile_get_integer(profile, "libdefaults", "clockskew", nullptr, 300, &v) != 0 || v < 0) v = 300;
+    profile_release(profile);
+  }
+  return v;
+}
+
+// The KDC's time (a ticket's authtime) against this host's clock before and after the exchange
+// that got it: 0 inside that window, else how far outside it (so network time never counts).
+// time() is the system clock, which the library's own time offset never touches.
+long SkewOf(krb5_timestamp kdc, time_t before, time_t after) {
+  // Timestamps are unsigned 32-bit seconds since MIT krb5 1.17 (good until 2106).
+  long k = static_cast<long>(static_cast<uint32_t>(kdc));
+  if (k < static_cast<long>(before)) return k - static_cast<long>(before);
+  if (k > static_cast<long>(after)) return k - static_cast<long>(after);
+  return 0;
+}
+
+void NoteSkew(Answer* a, const krb5_creds& creds, time_t before, long max_skew) {
+  a->has_skew = true;
+  a->skew = SkewOf(creds.times.authtime, before, time(nullptr));
+  a->max_skew = max_skew;
 }
 
 // A context of this call only: the overlay profile, and its messages go through SendHook.
@@ -403,9 +440,13 @@ krb5_error_code ServerPrincipal(krb5_context ctx, krb5_keytab kt, const Request&
   return ret;
 }
 
-// The probe's prompter: asked for the password only after the KDC answered for the principal.
+// The probe's prompter: asked for the password only after the KDC answered for the principal
+// (with a ticket sealed with the user's key, or "preauthentication required"). It notes that it
+// was asked: with pre-authentication the library reports its refusal as "Pre-authentication
+// failed", a code that a KDC's refusal also has.
 constexpr krb5_error_code kRefused = KRB5_LIBOS_CANTREADPWD;
-krb5_error_code RefusingPrompter(krb5_context, void*, const char*, const char*, int, krb5_prompt[]) {
+krb5_error_code RefusingPrompter(krb5_context, void* data, const char*, const char*, int, krb5_prompt[]) {
+  *static_cast<bool*>(data) = true;
   return kRefused;
 }
 
@@ -415,6 +456,8 @@ Answer Run(const Request& r, const char* password, Transport* t) {
   std::string why;
   krb5_error_code ret = MakeContext(r, t, &ctx, &why);
   if (ret != 0) return {"unavailable", ret, why};
+  const long max_skew = MaxSkew(ctx);
+  time_t before = 0;  // this host's clock when the exchange that got a ticket began
 
   krb5_principal client = nullptr;
   krb5_principal server = nullptr;
@@ -453,24 +496,26 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       a = {"unavailable", ret, why.empty() ? ErrorText(ctx, ret) : why};
       goto done;
     }
+    before = time(nullptr);
     ret = krb5_get_init_creds_keytab(ctx, &creds, server, kt, 0, nullptr, opt);
     if (ret != 0) {
-      a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
+      a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
       goto done;
     }
     have_creds = true;
-    a.skew = static_cast<long>(creds.times.authtime) - static_cast<long>(time(nullptr));
+    Answer clock;
+    NoteSkew(&clock, creds, before, max_skew);
     krb5_verify_init_creds_opt sv;
     krb5_verify_init_creds_opt_init(&sv);
     krb5_verify_init_creds_opt_set_ap_req_nofail(&sv, 1);
     ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &sv);
-    long skew = a.skew;
     if (ret != 0) {
-      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
+      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
     } else {
       a = {"ok", 0, "a ticket as the validating principal, validated with the keytab"};
     }
-    a.skew = skew;
+    a.has_skew = clock.has_skew;
+    a.skew = clock.skew;
     goto done;
   }
 
@@ -479,11 +524,12 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     // whether it is expired or disabled; when the library then wants the user's key, the
     // prompter refuses, so no key (no guess) is ever sent and this never counts as a failed
     // login in the KDC's lockout.
-    ret = krb5_get_init_creds_password(ctx, &creds, client, nullptr, RefusingPrompter, nullptr, 0, nullptr, opt);
+    bool asked = false;
+    ret = krb5_get_init_creds_password(ctx, &creds, client, nullptr, RefusingPrompter, &asked, 0, nullptr, opt);
     if (ret == 0) {
       have_creds = true;
       a = {"unavailable", 0, "a ticket without a password"};
-    } else if (ret == kRefused) {
+    } else if (asked) {
       a = {"ok", 0, "the KDC knows the principal"};
     } else {
       std::string kind = KindOf(ret);
@@ -492,6 +538,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     goto done;
   }
 
+  before = time(nullptr);
   ret = krb5_get_init_creds_password(ctx, &creds, client, password, nullptr, nullptr, 0, nullptr, opt);
   if (ret == KRB5KDC_ERR_KEY_EXP) {
     // The KDC says the key expired before it looks at the password. A ticket for the password
@@ -500,21 +547,24 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     // ever lead to "password expired", never to a success.
     krb5_creds cp;
     std::memset(&cp, 0, sizeof cp);
+    before = time(nullptr);
     krb5_error_code r2 = krb5_get_init_creds_password(ctx, &cp, client, password, nullptr, nullptr, 0, "kadmin/changepw", opt);
     if (r2 == 0) {
-      krb5_free_cred_contents(ctx, &cp);
       a = {"password_expired", ret, ErrorText(ctx, ret)};
+      NoteSkew(&a, cp, before, max_skew);
+      krb5_free_cred_contents(ctx, &cp);
     } else {
       std::string kind = KindOf(r2);
-      a = {kind, r2, ErrorText(ctx, r2)};
+      a = {kind, r2, IsClock(r2) ? ClockText(ctx, r2, max_skew) : ErrorText(ctx, r2)};
     }
     goto done;
   }
   if (ret != 0) {
-    a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret) : ErrorText(ctx, ret)};
+    a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
     goto done;
   }
   have_creds = true;
+  NoteSkew(&a, creds, before, max_skew);
 
   {
     ret = krb5_kt_resolve(ctx, ktname.c_str(), &kt);
@@ -532,14 +582,17 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
     ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &vopt);
     if (ret != 0) {
-      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret)
+      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew)
                                             : "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
       goto done;
     }
-    a = {"ok", 0, "validated"};
+    a.kind = "ok";
+    a.code = 0;
+    a.message = "validated";
   }
 
 done:
+  a.max_skew = max_skew;
   if (have_creds) krb5_free_cred_contents(ctx, &creds);
   if (opt != nullptr) krb5_get_init_creds_opt_free(ctx, opt);
   if (kt != nullptr) krb5_kt_close(ctx, kt);
@@ -576,7 +629,8 @@ class CheckWorker : public Napi::AsyncWorker {
     o.Set("kind", answer_.kind);
     o.Set("code", Napi::Number::New(env, static_cast<double>(answer_.code)));
     o.Set("message", answer_.message);
-    o.Set("skew", Napi::Number::New(env, static_cast<double>(answer_.skew)));
+    o.Set("skew", answer_.has_skew ? Napi::Number::New(env, static_cast<double>(answer_.skew)) : env.Null());
+    o.Set("maxSkew", Napi::Number::New(env, static_cast<double>(answer_.max_skew)));
     Napi::Array failures = Napi::Array::New(env, transport_.failures.size());
     for (size_t i = 0; i < transport_.failures.size(); i++) failures.Set(static_cast<uint32_t>(i), transport_.failures[i]);
     o.Set("failures", failures);

@@ -20,6 +20,9 @@ export interface KdcPrincipal {
   password: string;
   /** kadmin addprinc options, e.g. ['-expire', '2001-01-01']. */
   options?: string[];
+  /** false: the KDC hands out an AS-REP without pre-authentication (kadmin's -requires_preauth,
+   * which CLEARS the flag); every other principal requires it, as Active Directory's do. */
+  preauth?: boolean;
 }
 
 /** A one-component name in krb5_parse_name's syntax: "\\", "/" and "@" are data. */
@@ -110,6 +113,9 @@ export class PrivateKdc {
     } else {
       // The master key protects nothing outside this temp directory.
       execFileSync('kdb5_util', ['create', '-s', '-r', realm, '-P', 'sandbox-master-key'], { env: this.env, stdio: 'ignore' });
+      // Without +requires_preauth: on a service principal MIT's KDC reads the flag as "service
+      // tickets only to clients that pre-authenticated", which Active Directory does not do (a
+      // test that wants the keytab's own AS exchange pre-authenticated sets it: modprinc).
       this.kadmin(`addprinc -randkey ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
       this.kadmin(`ktadd -k ${this.keytabFile} ${HOST_PRINCIPAL.replace(TEST_REALM, realm)}`);
       fs.chmodSync(this.keytabFile, 0o600);
@@ -125,8 +131,10 @@ export class PrivateKdc {
 
   /** A principal of this realm whose one-component name is p.name, taken as data. */
   addPrincipal(p: KdcPrincipal): void {
-    // -requires_preauth as Active Directory does: the KDC checks the password before it answers.
-    this.kadmin(['addprinc', '-requires_preauth', ...(p.options ?? []), '-pw', p.password, principalText(p.name)]);
+    // Pre-authentication required, as Active Directory's accounts do: the KDC answers an AS-REQ
+    // without an encrypted timestamp with "preauthentication required" and its own time (which
+    // MIT krb5 then adjusts to). "-requires_preauth" CLEARS the flag.
+    this.kadmin(['addprinc', p.preauth === false ? '-requires_preauth' : '+requires_preauth', ...(p.options ?? []), '-pw', p.password, principalText(p.name)]);
   }
 
   /** Sets a principal's password (kadmin cpw). */

@@ -25,8 +25,12 @@ export interface Krb5Answer {
   /** The krb5 error code, 0 on success. */
   code: number;
   message: string;
-  /** selfTest: the KDC's clock minus this host's, in seconds. */
-  skew: number;
+  /** When the KDC issued a ticket: how far the KDC's clock (the ticket's authtime) was outside
+   * this host's clock during the exchange, in seconds, negative when the KDC is behind; null
+   * when no ticket was issued. src/stores/krb5/clock.ts decides what it means. */
+  skew: number | null;
+  /** krb5.conf's clockskew (libdefaults), 300 s when unset: the difference Kerberos allows. */
+  maxSkew: number;
   /** "kdc: why" for each KDC that did not answer. */
   failures: string[];
   /** The last KDC that answered. */

@@ -7,6 +7,7 @@ import { Failover } from '../failover';
 import { StoreContext } from '../context';
 import { Diagnosis, StoreUnavailableError } from '../store';
 import { Krb5Answer, krb5Addon, Krb5Request } from './addon';
+import { clockMessage, outsideSkew, withClockRule } from './clock';
 import { KerberosSettings } from './settings';
 
 /** The contract's bound for Kerberos: a password this long is refused without asking the KDC. */
@@ -41,11 +42,11 @@ export class KdcClient {
     this.failover = new Failover(s.kdcs, (k) => k, ctx.log);
   }
 
-  /** A ticket for p with password, validated against the keytab. requestStarted: when the
-   * worker's request began, so a check that follows a directory search gets what is left of
-   * store_timeout. */
-  check(p: Principal, password: Buffer, signal: AbortSignal, requestStarted = Date.now()): Promise<Krb5Answer> {
-    return this.call(signal, (req) => krb5Addon().check(req, password), p, requestStarted);
+  /** A ticket for p with password, validated against the keytab, from a KDC whose clock is
+   * within the allowed skew of ours. requestStarted: when the worker's request began, so a
+   * check that follows a directory search gets what is left of store_timeout. */
+  async check(p: Principal, password: Buffer, signal: AbortSignal, requestStarted = Date.now()): Promise<Krb5Answer> {
+    return withClockRule(await this.call(signal, (req) => krb5Addon().check(req, password), p, requestStarted));
   }
 
   /** An AS exchange with no password: the KDC says "unknown", "expired", "revoked" or asks for
@@ -65,12 +66,16 @@ export class KdcClient {
     }
     const a = await this.call(signal, (req) => krb5Addon().selfTest(req), { principal: '', enterprise: false }, Date.now());
     const keytab = `keytab ${this.s.keytab}`;
-    const skew = a.kind === 'ok' ? ` (clocks ${Math.abs(a.skew)} s apart)` : '';
-    if (a.kind === 'ok') out.push({ status: 'OK', what: `${keytab}: the KDC issued a ticket to its key and the ticket validated${skew}`, fix: '' });
+    const skew = a.kind === 'ok' && a.skew !== null ? ` (clocks ${Math.abs(a.skew)} s apart)` : '';
+    // The same rule as a login's: a KDC out of the allowed skew gets no login through, even
+    // though the library adjusted to its clock and the ticket validated.
+    if (a.skew !== null && outsideSkew(a)) out.push({ status: 'FAIL', what: `${keytab}: ${clockMessage(a.skew, a.maxSkew)}; every login is PAM_AUTHINFO_UNAVAIL`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
+    else if (a.kind === 'ok') out.push({ status: 'OK', what: `${keytab}: the KDC issued a ticket to its key and the ticket validated${skew}`, fix: '' });
     else if (a.kind === 'bad_password') out.push({ status: 'FAIL', what: `${keytab}: its key is not the KDC's (${a.message}); every login is PAM_AUTHINFO_UNAVAIL`, fix: 'make the keytab again (msktutil update, or kadmin ktadd) and compare klist -k with kvno' });
     else if (a.code !== 0 && /clocks of this host/.test(a.message)) out.push({ status: 'FAIL', what: `${keytab}: ${a.message}`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
     else out.push({ status: 'WARN', what: `${keytab}: no ticket as the validating principal (${a.message}${a.failures.length > 0 ? `; ${a.failures.join('; ')}` : ''})`, fix: `an Active Directory service principal that is not the account's user principal name cannot get a ticket itself: the first login tells; otherwise check ${this.keyPrefix}validate_principal and the keytab (klist -k)` });
-    if (a.kind === 'ok' && Math.abs(a.skew) > 120) out.push({ status: 'WARN', what: `the KDC's clock is ${a.skew} s from this host's; Kerberos refuses beyond 300 s`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
+    // A warning well before the limit (120 s of the default 300 s): clocks drift.
+    if (a.kind === 'ok' && a.skew !== null && !outsideSkew(a) && Math.abs(a.skew) > a.maxSkew * 0.4) out.push({ status: 'WARN', what: `the KDC's clock is ${a.skew} s from this host's; logins are refused beyond ${a.maxSkew} s (clockskew)`, fix: 'synchronise the clock with the KDCs (chrony or systemd-timesyncd)' });
     return out;
   }
 
