@@ -19,6 +19,8 @@ export interface SessionEnv {
   /** A number for this connection, for the debug log (which requests shared a connection). */
   connection: number;
   logger: Logger;
+  /** Whether the logger writes debug events: their fields are built only then. */
+  debug: boolean;
   allowedUids: readonly number[];
   allowedGids: readonly number[];
   /** How long after connecting the module may take to send every frame of its request. */
@@ -114,7 +116,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       }
       req = decodeRequest(frame.type, frame.payload);
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
-      env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
+      if (env.debug) env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
       const policy = env.policy();
       const outcome = await decide(req, pamSide(channel, earlier === undefined ? dialogueBy : keptBy, req), policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
