@@ -4,7 +4,7 @@
 // each used read from /proc. For measuring a change to the worker's per-request path.
 //   node dist/bench/worker-cpu-ab.js [--variant NAME=DIR ...] [--no-floor] [--clients 1,16]
 //        [--seconds 3] [--rounds 3] [--users 1000] [--wrong-every 0]
-// DIR holds a copy of a build's dist/src (DIR/dist/src/worker/main.js) with node_modules
+// DIR@--flag,... runs that build with more Node.js flags. DIR holds a copy of a build's dist/src (DIR/dist/src/worker/main.js) with node_modules
 // reachable from it; the default variant is this checkout's dist/src. As root.
 import path from 'path';
 import { Sandbox } from '../src/sandbox/sandbox';
@@ -18,6 +18,8 @@ import { OTHER } from './stacks';
 interface Variant {
   name: string;
   main: string;
+  /** Node.js flags beyond the worker's own (node-flags.ts). */
+  flags: string[];
 }
 
 interface Point {
@@ -36,8 +38,10 @@ function parse(argv: string[]): { variants: Variant[]; floor: boolean; clients: 
     const v = argv[i + 1];
     switch (argv[i]) {
       case '--variant': {
-        const [name, dir] = v.split('=');
-        o.variants.push({ name, main: path.resolve(dir, 'dist/src/worker/main.js') });
+        // NAME=DIR or NAME=DIR@--flag,--flag
+        const [name, rest] = [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)];
+        const [dir, flags] = rest.split('@');
+        o.variants.push({ name, main: path.resolve(dir, 'dist/src/worker/main.js'), flags: flags === undefined ? [] : flags.split(',') });
         i++;
         break;
       }
@@ -50,8 +54,8 @@ function parse(argv: string[]): { variants: Variant[]; floor: boolean; clients: 
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
-  if (o.variants.length === 0) o.variants.push({ name: 'this checkout', main: path.join(REPO_ROOT, 'dist/src/worker/main.js') });
-  if (o.floor) o.variants.push({ name: 'node floor', main: path.join(REPO_ROOT, 'dist/bench/hot-floor-server.js') });
+  if (o.variants.length === 0) o.variants.push({ name: 'this checkout', main: path.join(REPO_ROOT, 'dist/src/worker/main.js'), flags: [] });
+  if (o.floor) o.variants.push({ name: 'node floor', main: path.join(REPO_ROOT, 'dist/bench/hot-floor-server.js'), flags: [] });
   return o;
 }
 
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
   const points: Point[] = [];
   try {
     for (const s of stacks) {
-      s.worker = await BenchWorker.start(s.config, BenchWorker.logPath(s.box.dir, 'worker'), s.v.main);
+      s.worker = await BenchWorker.start(s.config, BenchWorker.logPath(s.box.dir, 'worker'), s.v.main, s.v.flags);
       await runLoad({ confDir: s.box.pamDir, service: 'mapi', users: o.users, clients: 4, seconds: 1, wrongEvery: o.wrongEvery });
     }
     for (let round = 1; round <= o.rounds; round++) {
