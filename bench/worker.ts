@@ -23,11 +23,11 @@ export class BenchWorker {
     return this.child.pid ?? -1;
   }
 
-  static async start(configPath: string, logFile: string, workerMain = WORKER_MAIN): Promise<BenchWorker> {
+  static async start(configPath: string, logFile: string, workerMain = WORKER_MAIN, nodeFlags: readonly string[] = []): Promise<BenchWorker> {
     const log = fs.openSync(logFile, 'a');
     // PAM_MAPI_BENCH_CPU_PROF=DIR: a V8 CPU profile of every worker, written to DIR at its stop.
     const profile = process.env.PAM_MAPI_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PAM_MAPI_BENCH_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeFlags, ...profile, workerMain, '--config', configPath], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const w = new BenchWorker(child, logFile);
     const until = Date.now() + 15000;

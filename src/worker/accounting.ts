@@ -3,7 +3,9 @@
 // audit. Never a password or its length. Rotation-safe: the file is opened O_APPEND, so after
 // logrotate's copytruncate the next line starts at the new end (no hole of NULs), and SIGHUP
 // (logrotate's postrotate) reopens the path after a rename. A write that fails is reported once
-// in the worker's log and never changes a decision.
+// in the worker's log and never changes a decision. The lines of one turn of the event loop are
+// written together, after that turn's answers (setImmediate); what is queued is written before a
+// reopen and at exit.
 import fs from 'fs';
 import { Logger } from '../log/logger';
 import { ResultName } from '../protocol/constants';
@@ -66,13 +68,18 @@ export function accountingLine(d: Decision, at: Date): string {
 export class AccountingLog {
   private fd: number | null = null;
   private failing = false;
+  private pending = '';
+  private scheduled = false;
+  private readonly flushNow = (): void => this.flush();
 
   constructor(private path: string | null, private readonly logger: Logger) {
     this.open();
+    process.on('exit', this.flushNow);
   }
 
   /** Closes the file and opens the path (the new one after a reload) again. */
   reopen(path: string | null): void {
+    this.flush();
     this.close();
     this.path = path;
     this.failing = false;
@@ -91,14 +98,29 @@ export class AccountingLog {
 
   write(d: Decision): void {
     if (this.fd === null) return;
+    this.pending += accountingLine(d, new Date());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /** Writes what is queued now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    if (this.fd === null) return;
     try {
-      fs.writeSync(this.fd, accountingLine(d, new Date()));
+      fs.writeSync(this.fd, text);
     } catch (e) {
       this.report(e as Error);
     }
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== null) {
       try { fs.closeSync(this.fd); } catch { /* already gone */ }
       this.fd = null;

@@ -6,6 +6,7 @@
 import net from 'net';
 import { FrameError, FrameReader } from '../protocol/frame';
 import { KeptConnections } from './kept-connections';
+import { deadlines } from './deadline-wheel';
 
 export interface RawFrame {
   version: number;
@@ -57,10 +58,10 @@ export class FrameChannel {
       };
       // Timers run before the poll for input in Node's loop: after a long pause of the loop
       // a frame that is already there is read first (setImmediate runs after the poll).
-      const timer = setTimeout(() => setImmediate(() => { if (this.waiter === w) expire(); }), Math.max(0, deadline.at - performance.now()));
+      const entry = deadlines.add(deadline.at, () => setImmediate(() => { if (this.waiter === w) expire(); }));
       const w = {
-        resolve: (f: RawFrame) => { clearTimeout(timer); resolve(f); },
-        reject: (e: Error) => { clearTimeout(timer); reject(e); },
+        resolve: (f: RawFrame) => { deadlines.cancel(entry); resolve(f); },
+        reject: (e: Error) => { deadlines.cancel(entry); reject(e); },
       };
       this.waiter = w;
       this.socket.resume();
@@ -124,8 +125,8 @@ export class FrameChannel {
    * not keep it open. */
   private endSoon(): void {
     this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-    this.socket.once('close', () => clearTimeout(timer));
+    const entry = deadlines.add(performance.now() + CLOSE_GRACE_MS, () => this.socket.destroy());
+    this.socket.once('close', () => deadlines.cancel(entry));
   }
 
   private stopReading(): void {

@@ -8,7 +8,8 @@
 // SIGTERM and SIGINT stop it.
 import fs from 'fs';
 import net from 'net';
-import { Logger, StderrLogger } from '../log/logger';
+import { Logger } from '../log/logger';
+import { QueuedLogger } from '../log/queued-logger';
 import { reportPamDrift } from '../system/pamd-watch';
 import { SystemRoot } from '../system/root';
 import { storeContext } from '../stores/context';
@@ -69,7 +70,7 @@ class Generation {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.daemon && !isDetachedCopy()) process.exit(await detach(args.logFile));
-  const logger = new StartupRelay(new StderrLogger(args.debug));
+  const logger = new StartupRelay(new QueuedLogger(args.debug));
   // Before the config is read: from here on the heap holds store passwords and users'
   // passwords, which no core file and no ptrace by the worker's own uid may reach.
   try {
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     void serveConnection(socket, {
       connection: ++connections,
       logger,
+      debug: args.debug,
       allowedUids: current.config.worker.allowedUids,
       allowedGids: current.config.worker.allowedGids,
       clientTimeoutMs: current.config.worker.clientTimeoutMs,

@@ -25,20 +25,28 @@ export class Metrics {
   private readonly decisions = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private readonly storeUp = new Map<string, number>();
+  /** By operation, then store: the labels, the histogram and the decision keys by class. */
+  private readonly series = new Map<string, Map<string, { labels: string; histogram: Histogram; keys: Map<OutcomeClass, string> }>>();
   readonly startedAt = Date.now();
 
   constructor(private readonly throttle?: Throttle) {}
 
   record(op: string, store: string, result: ResultName, ms: number): void {
     const cls: OutcomeClass = outcomeClass(result);
-    const key = `op="${label(op)}",store="${label(store)}",class="${cls}"`;
-    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
-    const hKey = `op="${label(op)}",store="${label(store)}"`;
-    let h = this.latency.get(hKey);
-    if (h === undefined) {
-      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(hKey, h);
+    // The label text of an operation and store is made once, not escaped on every request.
+    let series = this.series.get(op)?.get(store);
+    if (series === undefined) {
+      const labels = `op="${label(op)}",store="${label(store)}"`;
+      series = { labels, histogram: { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }, keys: new Map() };
+      this.latency.set(labels, series.histogram);
+      let byStore = this.series.get(op);
+      if (byStore === undefined) this.series.set(op, byStore = new Map());
+      byStore.set(store, series);
     }
+    let key = series.keys.get(cls);
+    if (key === undefined) series.keys.set(cls, key = `${series.labels},class="${cls}"`);
+    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    const h = series.histogram;
     const s = ms / 1000;
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (s <= LATENCY_BUCKETS[i]) h.counts[i]++;
     h.sum += s;

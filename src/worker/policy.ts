@@ -78,7 +78,9 @@ export class Decision {
     this.debug(`${this.req.op}: ${result} (${reason})`);
     // In the module's syslog line too, so auth.log and pam-mapi check show it.
     if (this.offline) this.logs.push({ level: 'NOTICE', text: `store unavailable: answered from the offline cache; user=${logField(this.req.user ?? Buffer.alloc(0), FIELD_BOUNDS.user)}` });
-    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default', offline: this.offline || undefined };
+    // Every field of Outcome, always in this order: one object shape for every answer (admit
+    // and the throttle fill theirs in place rather than spread into a new shape).
+    return { result, delayUsec, logs: this.logs, reason, store: this.storeName || 'default', record: undefined, reused: undefined, offline: this.offline || undefined, throttle: undefined };
   }
 
   /** An ordinary failure: logged in pam_unix's format unless quiet. */
@@ -143,7 +145,9 @@ async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: Earl
       && performance.now() - earlier.atMs <= ctx.accountReuseMs) {
       d.debug('account: the store\'s answer to this transaction\'s authentication');
       d.offline = earlier.offline === true;
-      return { ...admit(d, earlier.found, store), reused: true };
+      const reused = admit(d, earlier.found, store);
+      reused.reused = true;
+      return reused;
     }
     let asked;
     try {
@@ -210,7 +214,9 @@ function admit(d: Decision, user: StoreUser, store: Store): Outcome {
   if (d.opts.services !== null && !anyFeatureEnabled(d.opts.services, user.features, store.defaultDisabledFeatures)) {
     return d.refuse('PERM_DENIED', `none of the features ${d.opts.services.join('|')} is enabled`);
   }
-  return { ...d.finish('SUCCESS', 'accepted'), record: { store, found: user, offline: d.offline || undefined } };
+  const accepted = d.finish('SUCCESS', 'accepted');
+  accepted.record = { store, found: user, offline: d.offline || undefined };
+  return accepted;
 }
 
 /** The refusal for an account that is not active. */

@@ -12,6 +12,7 @@ import { ConnectionLimits } from './connection-limits';
 import { decide, EarlierAuth, PolicyContext } from './policy';
 import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
+import { Answered, requestFields, requestLevel } from './request-line';
 import { AccountingLog } from './accounting';
 import { Metrics } from './metrics';
 
@@ -19,6 +20,8 @@ export interface SessionEnv {
   /** A number for this connection, for the debug log (which requests shared a connection). */
   connection: number;
   logger: Logger;
+  /** Whether the logger writes debug events: their fields are built only then. */
+  debug: boolean;
   allowedUids: readonly number[];
   allowedGids: readonly number[];
   /** How long after connecting the module may take to send every frame of its request. */
@@ -96,6 +99,8 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     : { at: connectedAt + REQUEST_TIMEOUT_MS, what: `its request within ${REQUEST_TIMEOUT_MS} ms of connecting` };
   let req: PamRequest | undefined;
   let earlier: EarlierAuth | undefined;
+  // The authentication whose connection is kept: its line waits for the account request.
+  let held: Answered | undefined;
   try {
     // One request; after a successful authentication, at most one ACCOUNT request more.
     for (;;) {
@@ -114,26 +119,30 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       }
       req = decodeRequest(frame.type, frame.payload);
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
-      env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
+      if (env.debug) env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
       const policy = env.policy();
       // One round trip: the request carries everything, the RESULT answers it.
       const outcome = await decide(req, policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
-      const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && outcome.record !== undefined
+      const record = outcome.record;
+      const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && record !== undefined
         && req.user !== null && env.kept.roomForOne && env.limits.roomToKeep(peer.uid)
-        ? { ...outcome.record, user: Buffer.from(req.user), atMs: performance.now() }
+        ? { store: record.store, user: Buffer.from(req.user), found: record.found, atMs: performance.now(), offline: record.offline }
         : undefined;
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       env.metrics?.record(req.op, outcome.store, outcome.result, ms);
       env.accounting?.write({ op: req.op, service: req.service, user: req.user, rhost: req.rhost, store: outcome.store, result: outcome.result, reason: outcome.reason, ms, throttle: outcome.throttle, reused: outcome.reused });
-      env.logger.log(outcome.result === 'AUTHINFO_UNAVAIL' ? 'error' : 'info', 'request', {
-        op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), rhost: req.rhost || undefined,
-        store: outcome.store, result: `PAM_${outcome.result}`, reason: outcome.reason, reused: outcome.reused ? 'yes' : undefined, offline: outcome.offline ? 'yes' : undefined,
-        throttle: outcome.throttle, delay_ms: outcome.throttle === undefined ? undefined : outcome.delayUsec / 1000,
-        ms: ms.toFixed(2),
-      });
+      const answered: Answered = { req, outcome, ms };
+      if (kept !== undefined) {
+        held = answered;
+      } else {
+        const first = held ?? answered;
+        const account = held === undefined ? undefined : answered;
+        held = undefined;
+        env.logger.log(requestLevel(first, account), 'request', requestFields(first, account));
+      }
       if (req.password?.kind === 'ok') req.password.secret.fill(0);
       if (kept === undefined) return;
       earlier = kept;
@@ -151,6 +160,8 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     env.logger.log('error', 'request.failed', { code, message: err.message, op: req?.op, service: req?.service, pid: peer.pid });
     channel.close(errorFrame(code, err.message));
   } finally {
+    // An authentication whose account request did not come: its line alone.
+    if (held !== undefined) env.logger.log(requestLevel(held, undefined), 'request', requestFields(held, undefined));
     // A password the policy did not get to (it wipes the ones it uses).
     if (req?.password?.kind === 'ok') req.password.secret.fill(0);
   }

@@ -13,11 +13,23 @@ export interface LineContext {
   rhost: string;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
+function plainAscii(bytes: Buffer, keepSpaces: boolean): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if ((b < 0x21 || b > 0x7e || b === 0x5c) && !(b === 0x20 && keepSpaces)) return false;
+  }
+  return true;
+}
+
 /** Escapes bytes that could break a log line: control characters, backslash, and (where a
  * field must stay one token) white space. Invalid UTF-8 appears as \xNN. */
 export function escapeLogValue(value: Buffer | string, keepSpaces: boolean): string {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  // The usual value (a login, a service name) is printable ASCII without a backslash: as it is.
+  if (plainAscii(bytes, keepSpaces)) return bytes.toString('latin1');
+  const text = UTF8.decode(bytes);
   const valid = Buffer.from(text, 'utf8').equals(bytes);
   if (!valid) {
     return [...bytes].map((b) => (b >= 0x21 && b <= 0x7e && b !== 0x5c ? String.fromCharCode(b) : b === 0x20 && keepSpaces ? ' ' : `\\x${b.toString(16).padStart(2, '0')}`)).join('');

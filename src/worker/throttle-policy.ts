@@ -14,7 +14,8 @@ export function throttleRefusal(d: Decision, why: string): Outcome {
   const rhost = logField(d.req.rhost, FIELD_BOUNDS.rhost);
   const outcome = d.refuse('MAXTRIES', `throttled: ${why}`);
   outcome.logs.push({ level: 'NOTICE', text: `refused by the throttle, the password was not checked: ${why}; client=${rhost} user=${user}` });
-  return { ...outcome, throttle: 'refused' };
+  outcome.throttle = 'refused';
+  return outcome;
 }
 
 /** The outcome with the throttle's fail delay, when it asks for a longer one. libpam applies it
@@ -25,5 +26,7 @@ export function throttled(outcome: Outcome, recorded: Recorded | undefined): Out
   // itself, as Dovecot does) none is asked for, and the refusal alone bounds the guesses.
   const delayUsec = outcome.delayUsec === 0 ? 0 : Math.max(outcome.delayUsec, recorded.delayMs * 1000);
   const throttle = !recorded.counted && recorded.failures > 0 ? 'repeat' : recorded.delayMs > 0 ? 'delayed' : undefined;
-  return { ...outcome, delayUsec, throttle };
+  outcome.delayUsec = delayUsec;
+  outcome.throttle = throttle;
+  return outcome;
 }

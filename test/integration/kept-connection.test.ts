@@ -29,7 +29,9 @@ interface RequestLine {
   conn: string | undefined;
 }
 
-/** The worker's `request` lines, with the connection number of their `request.start` line. */
+/** The requests of the worker's `request` lines (an authentication and the account request on
+ * its connection share one line: its account= fields), with the connection number of their
+ * `request.start` line. */
 function requests(log: string, user: string): RequestLine[] {
   const out: RequestLine[] = [];
   let conn: string | undefined;
@@ -38,7 +40,9 @@ function requests(log: string, user: string): RequestLine[] {
     const start = / request\.start .*conn=(\d+)/.exec(line);
     if (start !== null) { conn = start[1]; continue; }
     const m = / request op=(\S+) .*result=(\S+)/.exec(line);
-    if (m !== null) out.push({ op: m[1], user, result: m[2], reused: / reused=yes/.test(line), conn });
+    const account = / account=(\S+)/.exec(line);
+    if (m !== null) out.push({ op: m[1], user, result: m[2], reused: account === null && / reused=yes/.test(line), conn });
+    if (account !== null) out.push({ op: 'account', user, result: account[1], reused: / reused=yes/.test(line), conn });
   }
   return out;
 }
