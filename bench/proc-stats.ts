@@ -52,6 +52,7 @@ function ownCpuSeconds(): number {
 export class CpuMeter {
   private readonly start: number[];
   private readonly oursStart: number;
+  private readonly ownStart = ownCpuSeconds();
   private readonly machineStart = machineCpu();
   private readonly t0 = process.hrtime.bigint();
 
@@ -67,7 +68,7 @@ export class CpuMeter {
     return ownCpuSeconds() + this.ours.filter((p) => !this.pids.includes(p)).reduce((a, p) => a + cpuSeconds(p), 0);
   }
 
-  stop(): { processPercent: number[]; machinePercent: number; othersPercent: number } {
+  stop(): { processPercent: number[]; processSeconds: number[]; clientSeconds: number; machinePercent: number; othersPercent: number } {
     const wall = Number(process.hrtime.bigint() - this.t0) / 1e9;
     const m = machineCpu();
     const used = this.pids.map((p, i) => cpuSeconds(p) - this.start[i]);
@@ -76,6 +77,10 @@ export class CpuMeter {
     const busy = m.busy - this.machineStart.busy;
     return {
       processPercent: used.map((u) => (100 * u) / wall),
+      processSeconds: used,
+      // The load generator's waited-for processes (pam_load with libpam and the module in it)
+      // and this process, which only waits meanwhile.
+      clientSeconds: ownCpuSeconds() - this.ownStart,
       machinePercent: (100 * busy) / total,
       othersPercent: Math.max(0, (100 * (busy - ours)) / total),
     };
