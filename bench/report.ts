@@ -283,10 +283,10 @@ export function generated(r: Results): string {
 
 const HEADER = `# Benchmarks
 
-\`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit (the floor), pam_mapi with
-its file, zarafa and ldap stores, pam_mysql and pam_ldap with nslcd, against a private MariaDB and slapd it fills
-and removes. \`npm run bench -- --quick\` is a smoke run; \`--help\` lists the options. What was tried and what
-helped is in [bench/README.md](bench/README.md).
+\`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit and the Node floor (the floors),
+pam_mapi with its file, zarafa and ldap stores, pam_mysql, pam_ldap with nslcd and pam_sss with sssd, against a private
+MariaDB and slapd it fills and removes, and checks its figures against an outside-style harness. \`npm run bench -- --quick\`
+is a smoke run; \`--help\` lists the options. What was tried and what helped is in [bench/README.md](bench/README.md).
 
 `;
 
