@@ -86,7 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     };
     switch (a) {
       case '--quick':
-        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 20000, soakStep: 5000, mode: 'quick' });
+        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 20000, soakStep: 5000, crossSeconds: 1, mode: 'quick' });
         break;
       case '--soak':
         Object.assign(o, { users: [1000], soakOnly: true, mode: 'soak', modules: ['mapi_file', 'mapi_zarafa'] });
