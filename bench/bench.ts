@@ -5,6 +5,7 @@ import path from 'path';
 import { PrivateMariaDB } from '../src/sandbox/mariadb';
 import { PrivateSlapd } from '../src/sandbox/slapd';
 import { freePort } from './env';
+import { addPrincipals, checkPamKrb5Validates, isKrb5, startBenchKdc } from './krb5';
 import { growLdapUsers } from './ldap-fill';
 import { machineFacts } from './machine';
 import { DbMeter } from './mariadb-status';
@@ -52,15 +53,19 @@ export class Bench {
   async setUp(): Promise<void> {
     log('starting a private MariaDB and slapd');
     const db = await PrivateMariaDB.start();
-    this.servers = { db, slapd: null as unknown as PrivateSlapd, nslcd: null, sssd: null };
+    this.servers = { db, slapd: null as unknown as PrivateSlapd, nslcd: null, sssd: null, kdc: null };
     await prepareDatabases(db);
     this.servers.slapd = await PrivateSlapd.start({ ldapPort: await freePort(), ldapsPort: await freePort() });
     if (this.wants('pam_ldap')) this.servers.nslcd = await PrivateNslcd.start(this.servers.slapd);
     if (this.wants('pam_sss')) this.servers.sssd = await PrivateSssd.start(this.servers.slapd);
+    if (this.o.modules.some(isKrb5)) {
+      log('starting a private KDC');
+      this.servers.kdc = await startBenchKdc();
+    }
     this.plainDir = plainServices(this.servers);
-    const mapi: MapiModule[] = ['mapi_file', 'mapi_zarafa', 'mapi_ldap'];
+    const mapi: MapiModule[] = ['mapi_file', 'mapi_zarafa', 'mapi_ldap', 'mapi_krb5'];
     // The soak needs the file and zarafa stacks even when they are not compared.
-    for (const m of mapi) if (this.wants(m) || (this.o.soakRequests > 0 && m !== 'mapi_ldap')) this.stacks.set(m, new MapiStack(m, this.servers, this.o.poolSize, this.build));
+    for (const m of mapi) if (this.wants(m) || (this.o.soakRequests > 0 && (m === 'mapi_file' || m === 'mapi_zarafa'))) this.stacks.set(m, new MapiStack(m, this.servers, this.o.poolSize, this.build));
     if (this.wants('node_floor')) {
       this.floor = await NodeFloor.start(this.servers, this.build);
       log(`the Node floor replays ${this.floor.roundTrips} round trips per transaction, recorded from a file-store worker`);
@@ -72,13 +77,21 @@ export class Bench {
     await this.floor?.stop().catch(() => undefined);
     await this.servers?.nslcd?.stop().catch(() => undefined);
     await this.servers?.sssd?.stop().catch(() => undefined);
+    await this.servers?.kdc?.destroy().catch(() => undefined);
     await this.servers?.slapd?.destroy().catch(() => undefined);
     await this.servers?.db?.destroy().catch(() => undefined);
     if (this.plainDir !== '') fs.rmSync(this.plainDir, { recursive: true, force: true });
   }
 
-  private targets(): Target[] {
-    return this.o.modules.map((m) => (isMapi(m) ? this.stacks.get(m)!.target : m === 'node_floor' ? this.floor!.target : plainTarget(m, this.plainDir, this.servers)));
+  /** The Kerberos rows are measured at the first (least) user count only: making principals
+   * costs about 10 ms of CPU each (bench/krb5.ts), and a KDC's lookup does not grow with them. */
+  private measuredAt(m: ModuleName, users: number): boolean {
+    return !isKrb5(m) || users === this.o.users[0];
+  }
+
+  private targets(users: number): Target[] {
+    return this.o.modules.filter((m) => this.measuredAt(m, users))
+      .map((m) => (isMapi(m) ? this.stacks.get(m)!.target : m === 'node_floor' ? this.floor!.target : plainTarget(m, this.plainDir, this.servers)));
   }
 
   private pidOf(file: string): number | null {
@@ -91,7 +104,7 @@ export class Bench {
 
   /** Every long-running process of the benchmark: servers and workers. */
   private allPids(): number[] {
-    const pids = [this.pidOf(path.join(this.servers.db.dir, 'mysqld.pid')), this.servers.slapd.pid ?? null, this.servers.nslcd?.pid ?? null,
+    const pids = [this.pidOf(path.join(this.servers.db.dir, 'mysqld.pid')), this.servers.slapd.pid ?? null, this.servers.nslcd?.pid ?? null, this.servers.kdc?.pid ?? null,
       ...(this.servers.sssd?.processes().map((p) => p.pid) ?? []), this.floor?.pid ?? null,
       ...[...this.stacks.values()].map((s) => s.worker?.pid ?? null)];
     return pids.filter((p): p is number => p !== null);
@@ -108,6 +121,7 @@ export class Bench {
       case 'pam_ldap': return [...named('nslcd', this.servers.nslcd?.pid ?? null), ...named('slapd', slapd)];
       // sssd's monitor and responders (sssd_be, sssd_pam, sssd_nss), then slapd.
       case 'pam_sss': return [...(this.servers.sssd?.processes() ?? []), ...named('slapd', slapd)];
+      case 'mapi_krb5': case 'pam_krb5': return named('krb5kdc', this.servers.kdc?.pid ?? null);
       default: return [];
     }
   }
@@ -128,8 +142,11 @@ export class Bench {
     const mysql = await timed(() => growMysqlUsers(this.servers.db, from, to));
     const ldap = await timed(() => growLdapUsers(this.servers.slapd, from, to));
     const file = await timed(() => this.stacks.get('mapi_file')?.writeUsers(to));
-    log(`  added users ${from}..${to - 1}: MariaDB ${mysql.toFixed(1)} s, slapadd ${ldap.toFixed(1)} s, users file ${file.toFixed(1)} s`);
-    return { mysql, ldap, file };
+    const kdc = this.servers.kdc;
+    const krb5 = kdc && from === 0 ? await timed(() => addPrincipals(kdc, from, to)) : undefined;
+    log(`  added users ${from}..${to - 1}: MariaDB ${mysql.toFixed(1)} s, slapadd ${ldap.toFixed(1)} s, users file ${file.toFixed(1)} s`
+      + (krb5 !== undefined ? `, KDC principals (kadmin.local) ${krb5.toFixed(1)} s` : ''));
+    return { mysql, ldap, file, ...(krb5 !== undefined ? { krb5 } : {}) };
   }
 
   private async point(t: Target, users: number, clients: number, only?: BenchWorker): Promise<Point> {
@@ -146,7 +163,7 @@ export class Bench {
     const cpuPerTx: CpuPerTx[] = perTransaction(procs, cpu, load.transactions);
     const w = worker ? cpu.processPercent.shift()! : null;
     const p: Point = { users, module: t.module, clients, load, workerCpu: w,
-      serverCpu: servers.length > 0 ? cpu.processPercent.reduce((a, b) => a + b, 0) : null, machineCpu: cpu.machinePercent,
+      serverCpu: servers.length > 0 ? cpu.processPercent.reduce((a, b) => a + b, 0) : null, clientCpu: cpu.childrenPercent, machineCpu: cpu.machinePercent,
       othersCpu: cpu.othersPercent, db, cpuPerTx };
     log(`  ${LABELS[t.module].padEnd(20)} ${String(clients).padStart(2)} clients, ${String(users).padStart(6)} users: ${load.authsPerS.toFixed(0).padStart(6)} auths/s  p50 ${load.p50} µs  p99 ${load.p99} µs`
       + `  failed ${load.failed}/${load.transactions}  wrong answers ${load.wrongAnswers}  others' CPU ${p.othersCpu.toFixed(0)}%`
@@ -158,10 +175,11 @@ export class Bench {
   async level(users: number, from: number): Promise<void> {
     log(`\n== ${users} users`);
     const fill = await this.grow(from, users);
+    if (from === 0 && this.servers.kdc && this.wants('pam_krb5')) await checkPamKrb5Validates(this.servers.kdc, this.plainDir, users);
     const pk = this.wants('mapi_zarafa') || this.wants('pam_mysql') ? await measurePkLookup(this.servers.db, users) : null;
     if (pk) log(`  primary-key lookup (mysql2, one connection): p50 ${pk.p50.toFixed(0)} µs  p99 ${pk.p99.toFixed(0)} µs`);
-    for (const m of this.o.modules) if (isMapi(m)) await this.stacks.get(m)!.restart();
-    const targets = this.targets();
+    for (const m of this.o.modules) if (isMapi(m) && this.measuredAt(m, users)) await this.stacks.get(m)!.restart();
+    const targets = this.targets(users);
     // Warm pools, caches and pages before anything is measured.
     const warm = Math.min(16, Math.max(...this.o.clients));
     for (const t of targets) {
@@ -176,8 +194,9 @@ export class Bench {
     // The cross-check once, at the least users (the outside harness's 1,000), same workers.
     if ((this.o.crossCheck || this.o.crossCheckOnly) && from === 0) {
       const clients = this.o.clients.filter((c) => c === 1 || c === 16);
+      // Not the Kerberos rows: the outside harness's stacks, and their principals' run is long enough.
       this.results.crossCheck = await crossCheck({
-        targets, harness: buildHarness(process.env.TMPDIR ?? '/tmp'), users, clients: clients.length > 0 ? clients : [Math.max(...this.o.clients)],
+        targets: targets.filter((t) => !isKrb5(t.module)), harness: buildHarness(process.env.TMPDIR ?? '/tmp'), users, clients: clients.length > 0 ? clients : [Math.max(...this.o.clients)],
         seconds: this.o.crossSeconds, wrongEvery: this.o.wrongEvery,
         procsOf: (m) => [...[this.workerProc(m)].filter((p): p is Proc => p !== null), ...this.serverProcs(m)],
         tools: this.o.crossCheckOnly ? ['pam_load', 'pam_load, right passwords only', 'pam-threads'] : ['pam_load', 'pam-threads'],
@@ -185,7 +204,7 @@ export class Bench {
     }
     const workers: UserLevel['workers'] = [];
     for (const m of this.o.modules) {
-      if (!isMapi(m)) continue;
+      if (!isMapi(m) || !this.measuredAt(m, users)) continue;
       const w = this.stacks.get(m)!.worker;
       if (w === null) continue;
       const mem = memory(w.pid);

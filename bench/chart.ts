@@ -7,10 +7,11 @@ import { LABELS } from './stacks';
 
 const COLORS: Record<ModuleName, string> = {
   pam_permit: '#9e9e9e', node_floor: '#616161', mapi_file: '#2e7d32', mapi_zarafa: '#1565c0', mapi_ldap: '#6a1b9a', pam_mysql: '#e65100', pam_ldap: '#c62828',
-  pam_sss: '#ad1457',
+  pam_sss: '#ad1457', mapi_krb5: '#00838f', pam_krb5: '#00838f',
 };
 const DASH: Record<ModuleName, string> = {
   pam_permit: '2 4', node_floor: '2 4', mapi_file: '', mapi_zarafa: '', mapi_ldap: '', pam_mysql: '7 4', pam_ldap: '7 4', pam_sss: '7 4',
+  mapi_krb5: '', pam_krb5: '7 4',
 };
 const PANEL_W = 440;
 const PANEL_H = 300;
@@ -74,7 +75,8 @@ function panel(x0: number, title: string, unit: string, clients: number[], serie
 export function chartSvg(r: Results): string {
   const users = Math.max(...r.levels.map((l) => l.users));
   const clients = r.options.clients;
-  const modules = MODULES.filter((m) => r.options.modules.includes(m));
+  // Only modules measured at this user count (the Kerberos rows are at the least: bench/krb5.ts).
+  const modules = MODULES.filter((m) => r.options.modules.includes(m) && r.points.some((p) => p.module === m && p.users === users));
   const series = (f: (m: ModuleName, c: number) => number | undefined): Series[] => modules.map((m) => ({
     module: m,
     points: clients.map((c) => [c, f(m, c) ?? 0] as [number, number]),

@@ -18,8 +18,9 @@ export function preflight(o: BenchOptions): void {
   if (!fs.existsSync(PAM_LOAD)) throw new Error(`${PAM_LOAD} is missing: npm run build`);
   const modules = pamModuleDir() ?? '/lib/security';
   const need: Array<[ModuleName, string]> = [['pam_mysql', path.join(modules, 'pam_mysql.so')], ['pam_ldap', path.join(modules, 'pam_ldap.so')], ['pam_ldap', '/usr/sbin/nslcd'],
-    ['pam_sss', path.join(modules, 'pam_sss.so')], ['pam_sss', '/usr/sbin/sssd']];
+    ['pam_sss', path.join(modules, 'pam_sss.so')], ['pam_sss', '/usr/sbin/sssd'],
+    ['pam_krb5', path.join(modules, 'pam_krb5.so')], ['mapi_krb5', '/usr/sbin/krb5kdc'], ['pam_krb5', '/usr/sbin/krb5kdc'], ['mapi_krb5', '/usr/sbin/kadmin.local'], ['pam_krb5', '/usr/sbin/kadmin.local']];
   for (const [m, file] of need) {
-    if (o.modules.includes(m) && !fs.existsSync(file)) throw new Error(`${file} is missing for ${m}: run scripts/bootstrap.sh bench (libpam-mysql, libpam-ldapd, nslcd, sssd-ldap, libpam-sss)`);
+    if (o.modules.includes(m) && !fs.existsSync(file)) throw new Error(`${file} is missing for ${m}: run scripts/bootstrap.sh bench (libpam-mysql, libpam-ldapd, nslcd, sssd-ldap, libpam-sss, libpam-krb5, krb5-kdc, krb5-admin-server)`);
   }
 }

@@ -2,7 +2,7 @@
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
 
-export const MODULES = ['pam_permit', 'node_floor', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap', 'pam_sss'] as const;
+export const MODULES = ['pam_permit', 'node_floor', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap', 'pam_sss', 'mapi_krb5', 'pam_krb5'] as const;
 export type ModuleName = (typeof MODULES)[number];
 /** Seconds of load on every module before a user count's points are measured. */
 export const WARMUP_SECONDS = 1;
@@ -38,12 +38,12 @@ export interface BenchOptions {
   markdownFile: string;
   chartFile: string;
   jsonFile: string;
-  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'cross-check' | 'custom';
+  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'cross-check' | 'krb5' | 'custom';
   /** The exact command, for the report. */
   command: string;
 }
 
-const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path | --cross-check] [--users 1000,10000,100000] [--clients 1,4,16,32]
+const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path | --cross-check | --krb5] [--users 1000,10000,100000] [--clients 1,4,16,32]
                  [--seconds 3] [--modules ${MODULES.join(',')}] [--wrong-every 10]
                  [--pool-size 4] [--soak-requests 100000] [--no-soak] [--no-cross-check] [--out DIR]
        npm run bench -- --report bench/results.json   (the report and chart again from a run's figures)`;
@@ -101,6 +101,10 @@ export function parseOptions(argv: string[]): BenchOptions {
         Object.assign(o, { users: [1000], clients: [1, 16], crossCheckOnly: true, soakRequests: 0, mode: 'cross-check' });
         break;
       case '--no-cross-check': o.crossCheck = false; break;
+      case '--krb5':
+        // Only the Kerberos rows (bench/krb5.ts), at the quick run's counts.
+        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 0, crossCheck: false, mode: 'krb5', modules: ['mapi_krb5', 'pam_krb5'] });
+        break;
       case '--users': o.users = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--clients': o.clients = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--seconds': o.seconds = Number(value()); o.mode = 'custom'; break;

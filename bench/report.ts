@@ -218,6 +218,48 @@ function hotPart(r: Results): string[] {
   ];
 }
 
+/** CPU µs per transaction from a point's percent of one core (over the point, whose length is
+ * pam_load's seconds and its start, a few ms). */
+function cpuPerTx(percent: number | null | undefined, p: Point): number | null {
+  return percent === null || percent === undefined || p.load.transactions === 0 ? null : (percent / 100) * p.load.seconds * 1e6 / p.load.transactions;
+}
+
+/** pam_mapi's krb5 store beside pam_krb5 against the same KDC (bench/krb5.ts): measured at the
+ * least users only, so shown here whatever the run's largest user count. */
+function krb5Part(r: Results): string[] {
+  const points = r.points.filter((p) => p.module === 'mapi_krb5' || p.module === 'pam_krb5')
+    .sort((a, b) => a.clients - b.clients || MODULES.indexOf(a.module) - MODULES.indexOf(b.module));
+  if (points.length === 0) return [];
+  const users = points[0].users;
+  const made = r.levels.find((l) => l.users === users)?.fill.krb5;
+  const cell = (v: number | null): string => (v === null ? '-' : n0(v));
+  const rows = points.map((p) => {
+    const client = cpuPerTx(p.clientCpu, p);
+    const worker = cpuPerTx(p.workerCpu, p);
+    const kdc = cpuPerTx(p.serverCpu, p);
+    const host = client === null ? null : client + (worker ?? 0);
+    return [LABELS[p.module], String(p.clients), n0(p.load.authsPerS), us(p.load.p50), us(p.load.p99), `${n0(p.load.failed)} / ${n0(p.load.transactions)}`,
+      n0(p.load.wrongAnswers), cell(client), cell(worker), cell(host), cell(kdc)];
+  });
+  const ratios = [...new Set(points.map((p) => p.clients))].flatMap((c) => {
+    const a = pointOf(r, 'mapi_krb5', users, c);
+    const b = pointOf(r, 'pam_krb5', users, c);
+    return a && b ? [`${c} client${c === 1 ? '' : 's'} ${n1(a.load.authsPerS / b.load.authsPerS)}×`] : [];
+  });
+  return [
+    `### Kerberos: pam_mapi krb5 beside pam_krb5, one private KDC, ${n0(users)} principals`,
+    '',
+    table(['module', 'clients', 'auths/s', 'p50', 'p99', 'failed / transactions', 'wrong answers', 'pam_load CPU µs/tx', 'worker CPU µs/tx', 'host CPU µs/tx', 'krb5kdc CPU µs/tx'], rows),
+    '',
+    ...(ratios.length > 0 ? [`pam_mapi krb5 / pam_krb5 auths/s: ${ratios.join(', ')}.`, ''] : []),
+    'Both validate every ticket against the same host keytab (pam_krb5 with `keytab=`, `no_ccache`, `ignore_k5login` and `verify_ap_req_nofail`), so a login is the same'
+      + ' three KDC exchanges for both: an AS-REQ answered "pre-authentication required", the AS-REQ with the encrypted timestamp, a TGS-REQ for the host'
+      + ' principal. pam_load CPU is libpam and the module in the client threads (all of pam_krb5\'s Kerberos work); host CPU adds the worker\'s; the KDC would'
+      + ` be another machine. Measured at the least user count only${made !== undefined ? ` (making the ${n0(users)} principals with kadmin.local took ${n1(made)} s)` : ''}.`,
+    '',
+  ];
+}
+
 function soakPart(r: Results): string[] {
   if (r.soak.length === 0) return [];
   const steps = r.soak[0].points.map((p) => p.requests);
@@ -258,6 +300,7 @@ export function generated(r: Results): string {
     ] : []),
     ...comparison(r),
     ...crossPart(r),
+    ...krb5Part(r),
     ...missPart(r),
     ...hotPart(r),
     ...soakPart(r),
@@ -270,7 +313,7 @@ export function generated(r: Results): string {
       + ' its auths/s are the sum, its percentiles the median of the processes\' percentiles, its max the largest.',
     `- pam_ldap talks to nslcd (${NSLCD_THREADS} threads, anonymous search, \`pam_authc_ppolicy no\`) in a private mount namespace; pam_mapi\'s ldap store searches as \`cn=pam\` and binds as the user, as nslcd does.`
       + ' slapd runs with `loglevel none` (Debian\'s default), MariaDB with a 512 MB buffer pool; every private pam.d has an `other` file.',
-    '- Worker CPU and server CPU are percent of one core over the point (server: mariadbd for zarafa and pam_mysql, slapd for ldap, slapd + nslcd for pam_ldap);'
+    '- Worker CPU and server CPU are percent of one core over the point (server: mariadbd for zarafa and pam_mysql, slapd for ldap, slapd + nslcd for pam_ldap, krb5kdc for the Kerberos rows);'
       + ' machine CPU is percent of all cores, others\' CPU the part of it used by processes that are not this benchmark\'s'
       + ' (another job on the machine: figures with much of it are noisy). The worker logs each request at info level to a file, as under journald.',
     '- CPU µs per transaction: each process\'s user + system time over the point (`/proc/<pid>/stat`) divided by the point\'s transactions;'
@@ -288,8 +331,9 @@ const HEADER = `# Benchmarks
 
 \`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit and the Node floor (the floors),
 pam_mapi with its file, zarafa and ldap stores, pam_mysql, pam_ldap with nslcd and pam_sss with sssd, against a private
-MariaDB and slapd it fills and removes, and checks its figures against an outside-style harness. \`npm run bench -- --quick\`
-is a smoke run; \`--help\` lists the options. What was tried and what helped is in [bench/README.md](bench/README.md).
+MariaDB and slapd it fills and removes, and checks its figures against an outside-style harness; and pam_mapi's krb5
+store beside Debian's pam_krb5 against one private KDC (at the least user count). \`npm run bench -- --quick\` is a smoke
+run; \`--help\` lists the options. What was tried and what helped is in [bench/README.md](bench/README.md).
 
 `;
 

@@ -19,8 +19,11 @@ export interface Point {
   load: LoadResult;
   /** Percent of one core over the point; the worker for pam_mapi, else null. */
   workerCpu: number | null;
-  /** Percent of one core: mariadbd, slapd (+ nslcd), or null for none. */
+  /** Percent of one core: mariadbd, slapd (+ nslcd), krb5kdc, or null for none. */
   serverCpu: number | null;
+  /** Percent of one core: pam_load's processes (libpam and the module), from this process's
+   * waited-for children; absent in older runs. */
+  clientCpu?: number;
   /** Percent of all cores, everything on the machine. */
   machineCpu: number;
   /** Percent of all cores used by processes that are not the benchmark's (others' work). */
@@ -44,8 +47,9 @@ export interface WorkerAfter {
 
 export interface UserLevel {
   users: number;
-  /** Seconds to add this level's new users: MariaDB (both schemas), slapd (slapadd), users file. */
-  fill: { mysql: number; ldap: number; file: number };
+  /** Seconds to add this level's new users: MariaDB (both schemas), slapd (slapadd), users file,
+   * and the KDC's principals (kadmin.local, at the first level only: bench/krb5.ts). */
+  fill: { mysql: number; ldap: number; file: number; krb5?: number };
   pk: PkLookup | null;
   workers: WorkerAfter[];
 }

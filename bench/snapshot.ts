@@ -13,14 +13,18 @@ export interface Snapshot {
   built: string;
 }
 
-const BINARIES = ['pam_mapi.so', 'pam_client.node', 'peer_credentials.node', 'pam_load'];
+const BINARIES = ['pam_mapi.so', 'pam_load'];
 
 export function takeSnapshot(dir: string): Snapshot {
   const root = path.join(dir, 'build-snapshot');
   fs.cpSync(path.join(REPO_ROOT, 'dist/src'), path.join(root, 'dist/src'), { recursive: true });
   const release = path.join(root, 'build/Release');
   fs.mkdirSync(release, { recursive: true });
-  for (const f of BINARIES) {
+  // Every addon: the worker loads some of them only when a store needs them (krb5_check.node for
+  // the krb5 store, system_crypt.node for crypt(3) values), so a missing one showed only as
+  // failed logins.
+  const addons = fs.readdirSync(path.join(REPO_ROOT, 'build/Release')).filter((f) => f.endsWith('.node'));
+  for (const f of [...BINARIES, ...addons]) {
     fs.copyFileSync(path.join(REPO_ROOT, 'build/Release', f), path.join(release, f));
     fs.chmodSync(path.join(release, f), 0o755);
   }

@@ -3,9 +3,11 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { PrivateKdc } from '../src/sandbox/kdc';
 import { PrivateMariaDB } from '../src/sandbox/mariadb';
 import { Sandbox } from '../src/sandbox/sandbox';
 import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../src/sandbox/slapd';
+import { krb5StoreSection, PAM_KRB5_CONF, pamKrb5Lines, pamKrb5Prefix, writePamKrb5Conf } from './krb5';
 import { KOPANO_DB, PLAIN_DB, READER, userPassword } from './mysql-fill';
 import { ModuleName } from './options';
 import { pamModuleDir } from './env';
@@ -24,9 +26,11 @@ export const LABELS: Record<ModuleName, string> = {
   pam_mysql: 'pam_mysql',
   pam_ldap: 'pam_ldap + nslcd',
   pam_sss: 'pam_sss + sssd',
+  mapi_krb5: 'pam_mapi krb5',
+  pam_krb5: 'pam_krb5',
 };
 
-export const MAPI_STORES = { mapi_file: 'file', mapi_zarafa: 'zarafa', mapi_ldap: 'ldap' } as const;
+export const MAPI_STORES = { mapi_file: 'file', mapi_zarafa: 'zarafa', mapi_ldap: 'ldap', mapi_krb5: 'krb5' } as const;
 export type MapiModule = keyof typeof MAPI_STORES;
 
 export function isMapi(m: ModuleName): m is MapiModule {
@@ -53,6 +57,8 @@ export interface Servers {
   slapd: PrivateSlapd;
   nslcd: PrivateNslcd | null;
   sssd: PrivateSssd | null;
+  /** The private KDC of the Kerberos rows (bench/krb5.ts), when they are measured. */
+  kdc: PrivateKdc | null;
 }
 
 /** The pam.d services of the modules that need no worker, in one private directory. */
@@ -66,10 +72,14 @@ export function plainServices(s: Servers): string {
   write('mysql', [`auth required ${mysql}`, `account required ${mysql}`]);
   write('ldapd', ['auth required pam_ldap.so', 'account required pam_ldap.so']);
   write('sss', ['auth required pam_sss.so', 'account required pam_sss.so']);
+  if (s.kdc) {
+    write('krb5', pamKrb5Lines(s.kdc));
+    writePamKrb5Conf(s.kdc, path.join(dir, PAM_KRB5_CONF));
+  }
   return dir;
 }
 
-export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'pam_sss', dir: string, s: Servers): Target {
+export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'pam_sss' | 'pam_krb5', dir: string, s: Servers): Target {
   switch (module) {
     case 'pam_permit': return { module, confDir: dir, service: 'permit', processes: false, checksPassword: false };
     case 'pam_mysql': return { module, confDir: dir, service: 'mysql', processes: true, checksPassword: true };
@@ -79,6 +89,7 @@ export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'p
     // module is preloaded so that it stays loaded, as in a process that keeps using it.
     case 'pam_sss': return { module, confDir: dir, service: 'sss', processes: false, checksPassword: true,
       prefix: [...(s.sssd?.prefix ?? []), 'env', `LD_PRELOAD=${path.join(pamModuleDir() ?? '/lib/security', 'pam_sss.so')}`] };
+    case 'pam_krb5': return { module, confDir: dir, service: 'krb5', processes: false, prefix: pamKrb5Prefix(dir), checksPassword: true };
   }
 }
 
@@ -117,6 +128,8 @@ export class MapiStack {
         const secret = this.box.file('ldap.secret', SERVICE_PASSWORD + '\n', 0o600);
         return `[store]\ntype = ldap\nuri = ${s.slapd.ldapUri}\nbind_dn = ${SERVICE_DN}\nbind_password_file = ${secret}\nbase = ${PEOPLE}\n`;
       }
+      case 'krb5':
+        return krb5StoreSection(s.kdc!);
     }
   }
 

@@ -16,15 +16,20 @@ if [ -z "${PAM_MAPI_BENCH_NS:-}" ]; then
   installed libpam-sss && had_pam_sss=1
   installed libpam-pwquality && had_pwquality=1
   installed libnss-sss && had_nss_sss=1
+  had_pam_krb5=0
+  installed libpam-krb5 && had_pam_krb5=1
   nsswitch=$(mktemp)
   cp -p /etc/nsswitch.conf "$nsswitch"
   bash scripts/bootstrap.sh bench
-  # Debian's libpam-ldapd, libpam-sss and libpam-pwquality (which sssd brings) add their
-  # modules to /etc/pam.d/common-* when installed, and libnss-sss adds sss to
+  # Debian's libpam-ldapd, libpam-krb5, libpam-sss and libpam-pwquality (which sssd brings)
+  # add their modules to /etc/pam.d/common-* when installed, and libnss-sss adds sss to
   # /etc/nsswitch.conf; the benchmark only needs the files. Take that back when this run
   # installed them.
   if [ $had_pam_ldap -eq 0 ] && installed libpam-ldapd; then
     pam-auth-update --package --remove ldap
+  fi
+  if [ $had_pam_krb5 -eq 0 ] && installed libpam-krb5; then
+    pam-auth-update --package --remove krb5
   fi
   if [ $had_pam_sss -eq 0 ] && installed libpam-sss; then
     pam-auth-update --package --remove sss

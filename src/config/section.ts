@@ -22,6 +22,11 @@ export class SectionReader {
     throw new ConfigError(`${this.file}: [${this.section}] ${key}: ${problem}`, fix);
   }
 
+  /** How the section spells key (see PrefixedReader). */
+  keyName(key: string): string {
+    return key;
+  }
+
   has(key: string): boolean {
     return this.optional(key) !== undefined;
   }
@@ -97,5 +102,37 @@ export class SectionReader {
   finish(): void {
     const [first] = this.unread;
     if (first !== undefined) this.fail(first, 'unknown key');
+  }
+}
+
+/** The keys of one section that share a prefix, read by the code that reads the same keys
+ * without it elsewhere (an ldap section's krb5_realm is a krb5 section's realm). Reads, checks and
+ * errors go to the section's own reader under the prefixed name; its owner calls finish(). */
+export class PrefixedReader extends SectionReader {
+  constructor(
+    private readonly base: SectionReader,
+    private readonly prefix: string,
+  ) {
+    super(base.file, base.section, {});
+  }
+
+  override keyName(key: string): string {
+    return this.base.keyName(`${this.prefix}${key}`);
+  }
+
+  override fail(key: string, problem: string, fix?: string): never {
+    return this.base.fail(`${this.prefix}${key}`, problem, fix);
+  }
+
+  override optional(key: string): string | undefined {
+    return this.base.optional(`${this.prefix}${key}`);
+  }
+
+  override list(key: string, fallback: readonly string[]): string[] {
+    return this.base.list(`${this.prefix}${key}`, fallback);
+  }
+
+  override finish(): void {
+    // The section's own reader does.
   }
 }

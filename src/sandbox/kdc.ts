@@ -7,7 +7,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { stopChildServer } from './child-server';
+import { listensOn, stopChildServer } from './child-server';
 
 export const TEST_REALM = 'MAIL.TEST';
 /** Debian's libfaketime (multi-threaded variant): a KDC whose clock is off. */
@@ -151,7 +151,7 @@ export class PrivateKdc {
     this.child = spawn('krb5kdc', ['-n', '-r', this.realm], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const until = Date.now() + 20000;
-    while (!(await this.answers())) {
+    while (!(await this.answers()) || !listensOn(this.child.pid, this.port)) {
       if (this.child.exitCode !== null || Date.now() > until) throw new Error(`krb5kdc did not start:\n${this.log()}`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -8,7 +8,7 @@ import path from 'path';
 import { promisify } from 'util';
 import mysql, { Connection } from 'mysql2/promise';
 import { TestPki } from './test-ca';
-import { stopChildServer } from './child-server';
+import { listensOn, stopChildServer } from './child-server';
 
 const run = promisify(execFile);
 const SMALL = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M'];
@@ -57,7 +57,9 @@ export class PrivateMariaDB {
       try {
         const c = await mysql.createConnection({ socketPath: this.socketPath, user: 'root' });
         await c.end();
-        return;
+        // Clients of the port must reach this server, not another suite's that took the port.
+        if (this.port === null || listensOn(this.child.pid, this.port)) return;
+        throw new Error(`port ${this.port} is not held by this mariadbd (pid ${this.child.pid})`);
       } catch (e) {
         if (this.child.exitCode !== null || Date.now() > until) {
           throw new Error(`mariadbd did not start: ${(e as Error).message}\n${this.errorLog()}`);

@@ -8,7 +8,7 @@ import path from 'path';
 import { Client } from 'ldapts';
 import { REPO_ROOT } from './sandbox';
 import { makeTestPki, TestPki } from './test-ca';
-import { stopChildServer } from './child-server';
+import { listensOn, stopChildServer } from './child-server';
 
 
 export const SUFFIX = 'dc=example,dc=org';
@@ -106,7 +106,9 @@ export class PrivateSlapd {
       const client = new Client({ url: this.ldapUri, connectTimeout: 1000, timeout: 2000 });
       try {
         await client.bind(ROOT_DN, ROOT_PASSWORD);
-        return;
+        // Another suite's slapd (same root DN) may answer on this port if ours could not bind it.
+        if (listensOn(this.child.pid, this.ldapPort) && listensOn(this.child.pid, this.ldapsPort)) return;
+        throw new Error(`port ${this.ldapPort} or ${this.ldapsPort} answered, but not by this slapd (pid ${this.child.pid})`);
       } catch (e) {
         if (this.child.exitCode !== null || Date.now() > until) throw new Error(`slapd did not start: ${(e as Error).message}\n${this.log()}`);
         await new Promise((r) => setTimeout(r, 50));

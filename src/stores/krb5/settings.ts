@@ -1,5 +1,6 @@
 // The krb5 store's section: realm, KDCs, keytab, the principal to validate against, how a login
-// maps to a principal, the time budget and the features. Defaults come from krb5.conf (the
+// maps to a principal, the time budget and the features; the same keys, krb5_ in front, in an
+// ldap store's section with auth_method = kerberos. Defaults come from krb5.conf (the
 // system's, or the one KRB5_CONFIG names).
 import fs from 'fs';
 import { SectionReader } from '../../config/section';
@@ -14,7 +15,9 @@ export const DEFAULT_KEYTAB = '/etc/krb5.keytab';
 /** host, host:port, [v6] or [v6]:port, as krb5.conf's kdc (its tcp/ and udp/ prefixes too). */
 const KDC = /^(?:(?:tcp|udp)\/)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
-export interface Krb5Settings {
+/** What a Kerberos password check needs: the krb5 store's section, and an ldap store's with
+ * auth_method = kerberos (its keys then have krb5_ in front). */
+export interface KerberosSettings {
   realm: string;
   /** In order; from krb5.conf's [realms] when the section names none. */
   kdcs: string[];
@@ -24,18 +27,25 @@ export interface Krb5Settings {
   mapping: PrincipalMapping;
   /** The budget of one check; null for the worker's store_timeout. */
   timeoutMs: number | null;
+}
+
+export interface Krb5Settings extends KerberosSettings {
   /** Kerberos keeps no mail features: these are off for everyone, the rest on. */
   disabledFeatures: string[];
 }
 
-export function parseKrb5Settings(r: SectionReader): Krb5Settings {
+/** The keys parseKerberosSettings reads. */
+export const KERBEROS_KEYS = ['realm', 'kdc', 'keytab', 'validate_principal', 'principal', 'timeout'] as const;
+
+/** Reads KERBEROS_KEYS (an ldap section's krb5_realm ... through a PrefixedReader). */
+export function parseKerberosSettings(r: SectionReader): KerberosSettings {
   const realm = r.optional('realm') ?? krb5Addon().defaultRealm()
-    ?? r.fail('realm', 'is not set and krb5.conf names no default_realm', `edit ${r.file}: [${r.section}] realm = EXAMPLE.COM`);
+    ?? r.fail('realm', 'is not set and krb5.conf names no default_realm', `edit ${r.file}: [${r.section}] ${r.keyName('realm')} = EXAMPLE.COM`);
   if (!/^[^\s@/\\]+$/.test(realm)) r.fail('realm', `"${realm}" is not a realm name`);
   const kdcs = r.list('kdc', []);
   if (kdcs.length === 0) kdcs.push(...krb5Addon().realmKdcs(realm));
   if (kdcs.length === 0) {
-    r.fail('kdc', `is not set and krb5.conf names no KDC for ${realm} (DNS lookups of KDCs are not made)`, `edit ${r.file}: [${r.section}] kdc = dc1.example.com dc2.example.com`);
+    r.fail('kdc', `is not set and krb5.conf names no KDC for ${realm} (DNS lookups of KDCs are not made)`, `edit ${r.file}: [${r.section}] ${r.keyName('kdc')} = dc1.example.com dc2.example.com`);
   }
   const bad = kdcs.find((k) => !KDC.test(k));
   if (bad !== undefined) r.fail('kdc', `"${bad}" is not host, host:port or [address]:port`);
@@ -52,8 +62,11 @@ export function parseKrb5Settings(r: SectionReader): Krb5Settings {
     validatePrincipal: validatePrincipal === '' || validatePrincipal.includes('@') ? validatePrincipal : `${validatePrincipal}@${realm}`,
     mapping: r.choice<PrincipalMapping>('principal', '%u', PRINCIPAL_MAPPINGS),
     timeoutMs: r.has('timeout') ? r.seconds('timeout', 0, 60) : null,
-    disabledFeatures: featureList(r, 'disabled_features', []),
   };
+}
+
+export function parseKrb5Settings(r: SectionReader): Krb5Settings {
+  return { ...parseKerberosSettings(r), disabledFeatures: featureList(r, 'disabled_features', []) };
 }
 
 /** The keytab holds the host's key, a secret: the trusted-file rules (owner root or the worker's

@@ -6,7 +6,7 @@ import { LdapSettings, parseLdapSettings } from './settings';
 export const ldapStore: StoreDescriptor<LdapSettings> = {
   type: 'ldap',
   secretKeys: ['bind_password'],
-  doctorHint: 'check the directory URI, bind DN and password',
+  doctorHint: 'check the directory URI, bind DN and password (with auth_method = kerberos also the krb5_ keys: realm, KDCs, keytab)',
   readSettings: parseLdapSettings,
   open: (settings, ctx) => new LdapStore(settings, ctx),
 };

@@ -1,11 +1,12 @@
 // The `ldap` store: users in an LDAP directory (OpenLDAP with Kopano's or Zarafa's schema, Active
 // Directory, ...). The user is found with the service account's search; the password is checked
-// by binding as the user (auth_method = bind) or against userPassword (auth_method = password);
+// by binding as the user (auth_method = bind), against userPassword (auth_method = password) or
+// by the realm's KDC (auth_method = kerberos, password-check.ts);
 // the entry's own attributes and the access rules (require_group, host_attribute) give the
 // account's state. Only facts are returned: the worker's policy decides.
 import type { Entry } from 'ldapts';
 import { StoreContext } from '../context';
-import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
+import { AccountState, Diagnosis, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { entryState, featureList, hostAllowed, RULE_ATTRIBUTES } from './account-rules';
 import { Connection } from './connection';
 import { BindPool } from './bind-pool';
@@ -13,6 +14,7 @@ import { Directory } from './directory';
 import { bufferValues, stringValues } from './entry-values';
 import { escapeFilterValue, userFilter } from './filter-escape';
 import { entryHasLogin } from './login-attribute';
+import { KerberosPasswordCheck, withKdcState } from './password-check';
 import { UnsupportedPasswordError, verifyUserPassword } from './password-schemes';
 import { LdapSettings } from './settings';
 
@@ -29,6 +31,8 @@ export class LdapStore implements Store {
   private readonly directory: Directory;
   private readonly binds: BindPool;
   private readonly attributes: string[];
+  /** auth_method = kerberos; null otherwise. */
+  private readonly kerberos: KerberosPasswordCheck | null;
 
   constructor(
     private readonly settings: LdapSettings,
@@ -39,6 +43,8 @@ export class LdapStore implements Store {
     if (settings.hostAttribute !== null) attributes.push(settings.hostAttribute);
     if (settings.nonActiveAttribute !== null) attributes.push(settings.nonActiveAttribute);
     if (settings.authMethod === 'password') attributes.push('userPassword');
+    this.kerberos = settings.kerberos === null ? null : new KerberosPasswordCheck(settings.kerberos, settings.loginRules, ctx);
+    attributes.push(...(this.kerberos?.attributes ?? []));
     this.attributes = [...new Set(attributes)];
     // Each server gets its share of store_timeout, so a first server that hangs leaves the
     // second time to answer.
@@ -62,9 +68,11 @@ export class LdapStore implements Store {
   }
 
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
+    const started = Date.now();
     return this.directory.run(signal, async (conn) => {
       const entry = await this.findUser(conn, login, signal);
       if (entry === null) return { found: false };
+      if (this.kerberos !== null) return this.verifyByKdc(this.kerberos, conn, entry, login, password, signal, started);
       const passwordOk = await this.checkPassword(conn, entry, login, password, signal);
       // The access rules may cost a query; they matter only once the password is right.
       return { found: true, passwordOk, user: await this.facts(conn, entry, login, passwordOk, signal) };
@@ -77,6 +85,11 @@ export class LdapStore implements Store {
       if (entry === null) return { found: false };
       return { found: true, user: await this.facts(conn, entry, login, true, signal) };
     });
+  }
+
+  /** For the doctor: with auth_method = kerberos, the keytab tried against the KDC. */
+  async diagnose(signal: AbortSignal): Promise<Diagnosis[]> {
+    return this.kerberos === null ? [] : this.kerberos.diagnose(signal);
   }
 
   async close(): Promise<void> {
@@ -107,6 +120,14 @@ export class LdapStore implements Store {
       });
     }
     return null;
+  }
+
+  /** auth_method = kerberos: the KDC's word on the password, the directory's on the account
+   * (the KDC's too when it refuses the principal). */
+  private async verifyByKdc(kerberos: KerberosPasswordCheck, conn: Connection, entry: Entry, login: string, password: Buffer, signal: AbortSignal, started: number): Promise<Verification> {
+    const kdc = await kerberos.check(entry, login, password, signal, started);
+    const user = await this.facts(conn, entry, login, kdc.passwordOk === true, signal);
+    return { found: true, passwordOk: kdc.passwordOk, user: withKdcState(user, kdc.state) };
   }
 
   private async checkPassword(conn: Connection, entry: Entry, login: string, password: Buffer, signal: AbortSignal): Promise<boolean> {

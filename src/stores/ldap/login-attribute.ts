@@ -66,3 +66,17 @@ export function entryHasLogin(entry: Entry, rules: readonly LoginRule[], login: 
     return stringValues(entry, rule.attribute).some((v) => sameLogin(v, wanted));
   });
 }
+
+/** The login as the entry spells it (the value of the first rule that matches, without the
+ * rule's fixed text around %u), or null when no rule matches. A check that names the user
+ * elsewhere (a Kerberos principal) takes this, not the typed login: "ALICE" finds alice's entry,
+ * and must never reach a principal ALICE that is someone else. */
+export function loginAsStored(entry: Entry, rules: readonly LoginRule[], login: string): string | null {
+  for (const rule of rules) {
+    const wanted = rule.parts.join(login);
+    const value = stringValues(entry, rule.attribute).find((v) => sameLogin(v, wanted));
+    // Folding ASCII letters keeps the length, so the login sits where the rule put it.
+    if (value !== undefined) return value.slice(rule.parts[0].length, rule.parts[0].length + login.length);
+  }
+  return null;
+}

@@ -5,9 +5,10 @@ import fs from 'fs';
 import os from 'os';
 import { FilterParser } from 'ldapts';
 import { checkTrustedFile, readTrustedFile } from '../../config/permissions';
-import { SectionReader } from '../../config/section';
+import { PrefixedReader, SectionReader } from '../../config/section';
 import { ALLOW_CLEARTEXT, allowCleartext, isLoopbackHost } from '../cleartext';
 import { featureList, KOPANO_DEFAULT_DISABLED } from '../features';
+import { KERBEROS_KEYS, KerberosSettings, parseKerberosSettings } from '../krb5/settings';
 import { LOGIN_PLACEHOLDER, userFilter } from './filter-escape';
 import { LoginRule, rulesFromFilter } from './login-attribute';
 
@@ -20,7 +21,19 @@ export interface LdapServer {
   url: string;
 }
 
-export type AuthMethod = 'bind' | 'password';
+export const AUTH_METHODS = ['bind', 'password', 'kerberos'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** auth_method = kerberos: the krb5 store's keys with krb5_ in front, and where the entry names
+ * its principal. */
+export interface LdapKerberos extends KerberosSettings {
+  /** The entry's attribute that holds the principal's name (userPrincipalName,
+   * krb5PrincipalName), read as `principal` says; null: the login as the entry spells it. */
+  principalAttribute: string | null;
+}
+
+/** The keys of auth_method = kerberos, refused with the reason under another auth_method. */
+const LDAP_KERBEROS_KEYS = [...KERBEROS_KEYS, 'principal_attribute'].map((k) => `krb5_${k}`);
 
 export interface LdapSettings {
   servers: LdapServer[];
@@ -37,6 +50,8 @@ export interface LdapSettings {
    * from the filter's equality items that hold %u. */
   loginRules: LoginRule[];
   authMethod: AuthMethod;
+  /** Set exactly when authMethod is kerberos. */
+  kerberos: LdapKerberos | null;
   enabledFeaturesAttribute: string;
   disabledFeaturesAttribute: string;
   disabledFeatures: string[];
@@ -125,6 +140,17 @@ function parseBindPassword(r: SectionReader, bindDn: string | null): string {
   return password;
 }
 
+function parseKerberos(r: SectionReader, authMethod: AuthMethod): LdapKerberos | null {
+  if (authMethod !== 'kerberos') {
+    const stray = LDAP_KERBEROS_KEYS.find((k) => r.has(k));
+    if (stray !== undefined) r.fail(stray, `is for auth_method = kerberos (auth_method is ${authMethod})`);
+    return null;
+  }
+  const principalAttribute = r.optional('krb5_principal_attribute') ?? null;
+  if (principalAttribute !== null && !ATTRIBUTE.test(principalAttribute)) r.fail('krb5_principal_attribute', `"${principalAttribute}" is not an attribute name`);
+  return { ...parseKerberosSettings(new PrefixedReader(r, 'krb5_')), principalAttribute };
+}
+
 function parseCaFile(r: SectionReader, tlsUsed: boolean): string | null {
   const file = r.optional('ca_file');
   if (file === undefined) return tlsUsed ? SYSTEM_CA_BUNDLES.find((f) => fs.existsSync(f)) ?? null : null;
@@ -140,10 +166,14 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
   const servers = uris.map((u) => parseServer(r, u));
   const startTls = r.boolean('starttls', false);
   if (startTls && servers.some((s) => s.secure)) r.fail('starttls', 'StartTLS is for ldap:// URIs; ldaps:// is TLS already');
-  // Users' passwords (the bind, or the userPassword read) would cross the network unencrypted.
+  const authMethod = r.choice<AuthMethod>('auth_method', 'bind', AUTH_METHODS);
+  // Users' passwords (the bind, or the userPassword read) would cross the network unencrypted;
+  // with Kerberos no password does, but whoever forges the entries decides who may log on, and
+  // as whom (the principal).
   const plain = servers.find((s) => !s.secure && !isLoopbackHost(s.host));
   if (!allowCleartext(r) && !startTls && plain !== undefined) {
-    r.fail('uri', `${plain.url} would carry users' passwords over the network unencrypted: use ldaps://, or set starttls = yes, or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
+    const risk = authMethod === 'kerberos' ? 'the entries that say who may log on, and as which principal, unprotected' : 'users\' passwords over the network unencrypted';
+    r.fail('uri', `${plain.url} would carry ${risk}: use ldaps://, or set starttls = yes, or ${ALLOW_CLEARTEXT} = yes to accept that risk`);
   }
   const tlsVerify = r.boolean('tls_verify', true);
   const caFile = parseCaFile(r, startTls || servers.some((s) => s.secure));
@@ -165,7 +195,8 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     base,
     filter,
     loginRules: parseLoginRules(r, filter),
-    authMethod: r.choice<AuthMethod>('auth_method', 'bind', ['bind', 'password']),
+    authMethod,
+    kerberos: parseKerberos(r, authMethod),
     enabledFeaturesAttribute: attribute(r, 'enabled_features_attribute', 'kopanoEnabledFeatures'),
     disabledFeaturesAttribute: attribute(r, 'disabled_features_attribute', 'kopanoDisabledFeatures'),
     disabledFeatures: featureList(r, 'disabled_features', KOPANO_DEFAULT_DISABLED),
