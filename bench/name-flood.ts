@@ -4,7 +4,7 @@
 //   node dist/bench/name-flood.js [COUNT] [CONNECTIONS]
 import fs from 'fs';
 import net from 'net';
-import { Field, MessageType, Op } from '../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom } from '../src/protocol/constants';
 import { FrameBuilder, FrameReader } from '../src/protocol/frame';
 import { Sandbox } from '../src/sandbox/sandbox';
 
@@ -13,7 +13,7 @@ function request(i: number): Buffer {
     .u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp').text(Field.USER, `flood${i}@example.org`)
     .text(Field.RHOST, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
     .text(Field.ARG, 'use_first_pass').text(Field.ARG, 'nodelay').text(Field.ARG, 'quiet')
-    .u32(Field.PRESENT, 1).text(Field.SECRET, 'wrong-password').build();
+    .u32(Field.PASSWORD_FROM, PasswordFrom.EARLIER).text(Field.PASSWORD, 'wrong-password').build();
 }
 
 function one(socketPath: string, i: number): Promise<void> {

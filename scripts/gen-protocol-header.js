@@ -30,7 +30,7 @@ for (const [name, value] of Object.entries(spec.limits)) {
 }
 const groups = {
   messages: 'PMP_MSG_', fields: 'PMP_F_', ops: 'PMP_OP_', results: 'PMP_R_',
-  convStatus: 'PMP_CONV_', styles: 'PMP_STYLE_', logLevels: 'PMP_LOG_', errors: 'PMP_E_',
+  passwordFrom: 'PMP_PW_', logLevels: 'PMP_LOG_', errors: 'PMP_E_',
 };
 for (const [group, prefix] of Object.entries(groups)) {
   lines.push('');

@@ -105,24 +105,15 @@ static int take_u32(int *seen, uint32_t *out, const unsigned char *v, size_t len
 
 static int decode_field(struct pmp_message *m, unsigned tag, const unsigned char *v, size_t len)
 {
-	uint32_t flag;
-
 	switch (tag) {
 	case PMP_F_CODE:
 		return take_u32(&m->has_code, &m->code, v, len);
 	case PMP_F_DELAY_USEC:
 		return take_u32(&m->has_delay, &m->delay_usec, v, len);
-	case PMP_F_STYLE:
-		return take_u32(&m->has_style, &m->style, v, len);
 	case PMP_F_ERROR_CODE:
 		return take_u32(&m->has_error_code, &m->error_code, v, len);
 	case PMP_F_KEEP_MS:
 		return take_u32(&m->has_keep_ms, &m->keep_ms, v, len);
-	case PMP_F_SET_AUTHTOK:
-		if (take_u32(&m->has_set_authtok, &flag, v, len) != 0)
-			return -1;
-		m->set_authtok = flag != 0;
-		return 0;
 	case PMP_F_TEXT:
 		if (m->has_text || copy_text(m->text, v, len) != 0)
 			return -1;
@@ -176,9 +167,6 @@ int pmp_decode_message(unsigned type, const unsigned char *payload, size_t len,
 	switch (type) {
 	case PMP_MSG_RESULT:
 		return m->has_code ? 0 : -1;
-	case PMP_MSG_CONVERSE:
-		return m->has_style && m->has_text ? 0 : -1;
-	case PMP_MSG_GET_AUTHTOK:
 	case PMP_MSG_ERROR:
 		return 0;
 	default:

@@ -38,10 +38,6 @@ struct pmp_message {
 	uint32_t code;
 	int has_delay;
 	uint32_t delay_usec;
-	int has_style;
-	uint32_t style;
-	int has_set_authtok;
-	int set_authtok;
 	int has_error_code;
 	uint32_t error_code;
 	int has_keep_ms;

@@ -1,8 +1,11 @@
 /*
  * pam_mapi: the PAM module. A thin shim: it forwards each request to the pam-mapi-worker over
- * a Unix socket and carries out what the worker asks of libpam (read PAM_AUTHTOK, prompt
- * through the conversation, set PAM_AUTHTOK, request the fail delay, write syslog lines).
- * All policy (module options, stores, outcomes) lives in the worker; see docs/architecture.md.
+ * a Unix socket, one REQUEST and one RESULT, and carries out what the RESULT asks of libpam
+ * (request the fail delay, write syslog lines). For an authentication it first gets the
+ * password the way PAM modules do, with libpam's pam_get_authtok() (an earlier module's
+ * PAM_AUTHTOK, else a prompt whose answer libpam stores as PAM_AUTHTOK; use_first_pass: never a
+ * prompt), and sends it with the REQUEST. All policy (module options, stores, outcomes) lives in
+ * the worker; see docs/architecture.md.
  *
  * Every path that does not end in a well-formed RESULT frame from a verified worker ends in
  * PAM_AUTHINFO_UNAVAIL: this module never says yes by accident.
@@ -28,8 +31,6 @@
 #define DEFAULT_WORKER_SOCKET PMP_DEFAULT_SOCKET
 #define DEFAULT_TIMEOUT_S PMP_DEFAULT_TIMEOUT_S
 #define MAX_TIMEOUT_S PMP_MAX_TIMEOUT_S
-/* The worker leads the dialogue; a correct one needs at most three steps (token, prompt, result). */
-#define MAX_EXCHANGES 8
 #define KEPT_DATA "pam_mapi_kept_connection"
 
 struct exchange {
@@ -39,6 +40,10 @@ struct exchange {
 	unsigned char *buf; /* PMP_FRAME_CAP bytes; every frame is wiped after use */
 	int buf_dirty;      /* a receive failed part-way: wipe all of buf before freeing it */
 	struct pmp_message *msg;
+	/* Authentication: what pam_get_authtok() gave (PMP_PW_*), and the password, which is
+	 * libpam's PAM_AUTHTOK item (libpam owns and wipes it; only its copy in buf is ours). */
+	unsigned password_from;
+	const char *password;
 };
 
 /* The connection of a successful authentication, which the worker offered to keep open for the
@@ -171,86 +176,11 @@ static int send_request(struct exchange *x, unsigned op, int argc, const char **
 	for (int i = 0; i < argc && i <= (int)PMP_MAX_ARGS; i++)
 		pmp_put_capped(&w, PMP_F_ARG, argv[i], PMP_LIMIT_TEXT);
 	if (op == PMP_OP_AUTHENTICATE) {
-		/* The token an earlier module set, if any, saves the worker a GET_AUTHTOK round trip;
-		 * whether to use it is the worker's decision. The frame is wiped once sent. */
-		const char *tok = item_string(x->pamh, PAM_AUTHTOK);
-
-		pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
-		pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
+		/* The frame is wiped once sent (send_frame). */
+		pmp_put_u32(&w, PMP_F_PASSWORD_FROM, x->password_from);
+		pmp_put_capped(&w, PMP_F_PASSWORD, x->password, PMP_LIMIT_PASSWORD);
 	}
 	return send_frame(x, &w, flags);
-}
-
-static int send_authtok(struct exchange *x)
-{
-	struct pmp_writer w;
-	const char *tok = item_string(x->pamh, PAM_AUTHTOK);
-
-	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_AUTHTOK);
-	pmp_put_u32(&w, PMP_F_PRESENT, tok != NULL);
-	pmp_put_capped(&w, PMP_F_SECRET, tok, PMP_LIMIT_PASSWORD);
-	return send_frame(x, &w, 0);
-}
-
-static int pam_style(uint32_t style)
-{
-	switch (style) {
-	case PMP_STYLE_ECHO_OFF:
-		return PAM_PROMPT_ECHO_OFF;
-	case PMP_STYLE_ECHO_ON:
-		return PAM_PROMPT_ECHO_ON;
-	case PMP_STYLE_ERROR_MSG:
-		return PAM_ERROR_MSG;
-	case PMP_STYLE_TEXT_INFO:
-		return PAM_TEXT_INFO;
-	default:
-		return -1;
-	}
-}
-
-/* Shows the worker's message through the application's conversation and sends back the answer. */
-static int converse(struct exchange *x)
-{
-	const struct pam_conv *conv = NULL;
-	struct pam_message message;
-	const struct pam_message *messages = &message;
-	struct pam_response *resp = NULL;
-	struct pmp_writer w;
-	int style = pam_style(x->msg->style);
-	int prompt = style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON;
-	int ok = 0;
-	int rc;
-
-	if (style < 0) {
-		pam_syslog(x->pamh, LOG_ERR, "the worker asked for an unknown message style %u",
-			   (unsigned)x->msg->style);
-		return -1;
-	}
-	message.msg_style = style;
-	message.msg = x->msg->text;
-	if (pam_get_item(x->pamh, PAM_CONV, (const void **)&conv) == PAM_SUCCESS && conv != NULL &&
-	    conv->conv != NULL &&
-	    conv->conv(1, &messages, &resp, conv->appdata_ptr) == PAM_SUCCESS)
-		ok = !prompt || (resp != NULL && resp->resp != NULL);
-	if (ok && prompt && x->msg->set_authtok &&
-	    pam_set_item(x->pamh, PAM_AUTHTOK, resp->resp) != PAM_SUCCESS) {
-		pam_syslog(x->pamh, LOG_ERR, "cannot store the password as PAM_AUTHTOK");
-		ok = 0;
-	}
-
-	pmp_writer_init(&w, x->buf, PMP_FRAME_CAP, PMP_MSG_CONV_ANSWER);
-	pmp_put_u32(&w, PMP_F_STATUS, ok ? PMP_CONV_OK : PMP_CONV_FAILED);
-	if (ok && prompt)
-		pmp_put_capped(&w, PMP_F_SECRET, resp->resp, PMP_LIMIT_PASSWORD);
-	if (resp != NULL) {
-		if (resp->resp != NULL) {
-			explicit_bzero(resp->resp, strlen(resp->resp));
-			free(resp->resp);
-		}
-		free(resp);
-	}
-	rc = send_frame(x, &w, 0);
-	return rc;
 }
 
 static int pam_code(uint32_t result)
@@ -288,65 +218,69 @@ static int finish(struct exchange *x)
 	return pam_code(m->code);
 }
 
-/* Runs the dialogue the worker leads, until its RESULT. With PMP_QUIET_IF_CLOSED (a kept
+/* Reads the worker's answer, a RESULT (or an ERROR). With PMP_QUIET_IF_CLOSED (a kept
  * connection), a worker that closed it before answering gives PMP_CLOSED. */
-static int dialogue(struct exchange *x, unsigned op, int flags)
+static int receive(struct exchange *x, int flags)
 {
-	for (int step = 0; step < MAX_EXCHANGES; step++) {
-		struct pmp_header h;
-		int rc = pmp_recv(x->pamh, x->fd, x->buf, &h, x->timeout_ms, step == 0 ? flags : 0);
+	struct pmp_header h;
+	int rc = pmp_recv(x->pamh, x->fd, x->buf, &h, x->timeout_ms, flags);
 
-		if (rc != 0) {
-			x->buf_dirty = 1;
-			return rc == PMP_CLOSED ? PMP_CLOSED : PAM_AUTHINFO_UNAVAIL;
-		}
-		rc = pmp_decode_message(h.type, x->buf + PMP_HEADER_SIZE, h.length, x->msg);
-		explicit_bzero(x->buf, PMP_HEADER_SIZE + h.length);
-		if (rc == 0 && h.type == PMP_MSG_ERROR) {
-			pam_syslog(x->pamh, LOG_ERR, "the worker refused the request: %s (error %u)",
-				   x->msg->has_text ? x->msg->text : "no reason given",
-				   (unsigned)x->msg->error_code);
-			return PAM_AUTHINFO_UNAVAIL;
-		}
-		if (h.version != PMP_VERSION) {
-			pam_syslog(x->pamh, LOG_ERR,
-				   "the worker speaks protocol version %u, this module %u: upgrade them together",
-				   h.version, PMP_VERSION);
-			return PAM_AUTHINFO_UNAVAIL;
-		}
-		if (rc != 0) {
-			pam_syslog(x->pamh, LOG_ERR, "malformed answer from the worker (message type %u)",
-				   h.type);
-			return PAM_AUTHINFO_UNAVAIL;
-		}
-		switch (h.type) {
-		case PMP_MSG_RESULT:
-			return finish(x);
-		case PMP_MSG_GET_AUTHTOK:
-			/* A password leaves the module only for an authentication request. */
-			if (op != PMP_OP_AUTHENTICATE || send_authtok(x) != 0)
-				return PAM_AUTHINFO_UNAVAIL;
-			break;
-		case PMP_MSG_CONVERSE:
-			if (op != PMP_OP_AUTHENTICATE || converse(x) != 0)
-				return PAM_AUTHINFO_UNAVAIL;
-			break;
-		default:
-			return PAM_AUTHINFO_UNAVAIL;
-		}
+	if (rc != 0) {
+		x->buf_dirty = 1;
+		return rc == PMP_CLOSED ? PMP_CLOSED : PAM_AUTHINFO_UNAVAIL;
 	}
-	pam_syslog(x->pamh, LOG_ERR, "the worker did not answer within %d exchanges", MAX_EXCHANGES);
-	return PAM_AUTHINFO_UNAVAIL;
+	rc = pmp_decode_message(h.type, x->buf + PMP_HEADER_SIZE, h.length, x->msg);
+	explicit_bzero(x->buf, PMP_HEADER_SIZE + h.length);
+	if (rc == 0 && h.type == PMP_MSG_ERROR) {
+		pam_syslog(x->pamh, LOG_ERR, "the worker refused the request: %s (error %u)",
+			   x->msg->has_text ? x->msg->text : "no reason given",
+			   (unsigned)x->msg->error_code);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if (h.version != PMP_VERSION) {
+		pam_syslog(x->pamh, LOG_ERR,
+			   "the worker speaks protocol version %u, this module %u: upgrade them together",
+			   h.version, PMP_VERSION);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if (rc != 0 || h.type != PMP_MSG_RESULT) {
+		pam_syslog(x->pamh, LOG_ERR, "malformed answer from the worker (message type %u)",
+			   h.type);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return finish(x);
 }
 
-/* One REQUEST and the dialogue that follows it, on x->fd. */
+/* One REQUEST and its answer, on x->fd: one round trip. */
 static int ask(struct exchange *x, unsigned op, int argc, const char **argv, int flags)
 {
 	int rc = send_request(x, op, argc, argv, flags);
 
 	if (rc != 0)
 		return rc == PMP_CLOSED ? PMP_CLOSED : PAM_AUTHINFO_UNAVAIL;
-	return dialogue(x, op, flags);
+	return receive(x, flags);
+}
+
+/* The password, by libpam's rules (pam_get_authtok(3)): PAM_AUTHTOK if an earlier module set
+ * it; otherwise none under use_first_pass (PAM_AUTH_ERR); otherwise libpam prompts with its own
+ * "Password: " and stores the answer as PAM_AUTHTOK for later modules. Whether and how the
+ * password is used is the worker's decision; the shim only says where it came from. */
+static void get_password(struct exchange *x)
+{
+	const void *earlier = NULL;
+	const char *tok = NULL;
+	int rc;
+
+	if (pam_get_item(x->pamh, PAM_AUTHTOK, &earlier) != PAM_SUCCESS)
+		earlier = NULL;
+	rc = pam_get_authtok(x->pamh, PAM_AUTHTOK, &tok, NULL);
+	if (rc == PAM_SUCCESS && tok != NULL) {
+		x->password = tok;
+		x->password_from = earlier != NULL ? PMP_PW_EARLIER : PMP_PW_PROMPT;
+	} else {
+		x->password = NULL;
+		x->password_from = rc == PAM_AUTH_ERR ? PMP_PW_NONE : PMP_PW_CONV_FAILED;
+	}
 }
 
 static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
@@ -364,6 +298,10 @@ static int run(pam_handle_t *pamh, unsigned op, int argc, const char **argv)
 		rc = PAM_BUF_ERR;
 		goto out;
 	}
+	/* Before connecting, so that the connection carries only the REQUEST and its RESULT and
+	 * is never held open while an application (or a person) answers a prompt. */
+	if (op == PMP_OP_AUTHENTICATE)
+		get_password(&x);
 	if (op == PMP_OP_ACCOUNT && (x.fd = take_kept(pamh, path)) >= 0) {
 		rc = ask(&x, op, argc, argv, PMP_QUIET_IF_CLOSED);
 		if (rc != PMP_CLOSED)

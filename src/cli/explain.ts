@@ -141,15 +141,13 @@ export async function explainCommand(args: string[]): Promise<number> {
   const req: PamRequest = {
     op: a.password ? 'authenticate' : 'account', service: 'pam-mapi-explain', user: Buffer.from(a.user, 'utf8'), rhost: a.rhost,
     ruser: '', tty: '', logname: '', uid: null, euid: null, args: line, argsTruncated: false,
-    authtok: secret === null ? null : { ok: true, secret },
+    // As an earlier module's PAM_AUTHTOK under use_first_pass, the way the module would send it.
+    password: secret === null ? null : { kind: 'ok', from: 'earlier', secret },
   };
   say(`policy: ${req.op} for ${JSON.stringify(a.user)} with ${line.filter((x) => x !== 'debug').join(' ')}${a.password ? '' : ' (no password: the account rules and features only)'}`);
   const t2 = performance.now();
   try {
-    const outcome = await decide(req, {
-      getAuthtok: async () => ({ ok: secret !== null, secret }),
-      converse: async () => ({ ok: false, secret: null }),
-    }, { stores, storeTimeoutMs: config.worker.storeTimeoutMs, configFile: config.file, accountReuseMs: 0 });
+    const outcome = await decide(req, { stores, storeTimeoutMs: config.worker.storeTimeoutMs, configFile: config.file, accountReuseMs: 0 });
     for (const l of outcome.logs) say(`policy: ${l.level.toLowerCase()}: ${l.text}`);
     say(`outcome: PAM_${outcome.result} (${outcome.reason}; store ${outcome.store}; ${ms(t2)} in the policy, ${ms(t0)} in all)`);
     return outcome.result === 'SUCCESS' ? 0 : 1;

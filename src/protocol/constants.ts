@@ -12,8 +12,8 @@ export const MessageType = spec.messages;
 export const Field = spec.fields;
 export const Op = spec.ops;
 export const Result = spec.results;
-export const ConvStatus = spec.convStatus;
-export const Style = spec.styles;
+/** Where the module's password came from (pam_get_authtok), or why there is none. */
+export const PasswordFrom = spec.passwordFrom;
 export const LogLevel = spec.logLevels;
 export const ErrorCode = spec.errors;
 /** The module's transport arguments (worker=, timeout=): defaults and bounds the shim uses too. */
@@ -21,7 +21,7 @@ export const MODULE_TRANSPORT = spec.module;
 
 export type ResultName = keyof typeof spec.results;
 export type LogLevelName = keyof typeof spec.logLevels;
-export type StyleName = keyof typeof spec.styles;
+export type PasswordFromName = keyof typeof spec.passwordFrom;
 export type ErrorName = keyof typeof spec.errors;
 
 export function nameOf<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {

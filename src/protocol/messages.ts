@@ -1,8 +1,8 @@
 // The protocol's messages as typed values: decoding what the module sends, building what the
 // worker answers. Field meanings are in docs/protocol.md.
 import {
-  ConvStatus, ErrorCode, ErrorName, Field, LIMITS, LogLevel, LogLevelName, MAX_ARGS, MessageType, Op,
-  Result, ResultName, Style, StyleName,
+  ErrorCode, ErrorName, Field, LIMITS, LogLevel, LogLevelName, MAX_ARGS, MessageType, Op, PasswordFrom,
+  Result, ResultName,
 } from './constants';
 import { decodeFields, FieldValue, FrameBuilder, FrameError } from './frame';
 
@@ -23,16 +23,20 @@ export interface PamRequest {
   args: string[];
   /** The module sends one argument more than MAX_ARGS when the line has more. */
   argsTruncated: boolean;
-  /** PAM_AUTHTOK as the module found it, sent with an authentication request; null when the
-   * module did not send it (then the worker asks with GET_AUTHTOK). The secret must be wiped. */
-  authtok: SecretAnswer | null;
+  /** What libpam's pam_get_authtok() gave the module for an authentication request; null for
+   * an account request. */
+  password: ModulePassword | null;
 }
 
-export interface SecretAnswer {
-  /** False when there was no PAM_AUTHTOK, or the conversation failed. */
-  ok: boolean;
-  secret: Buffer | null;
-}
+/** The password of an authentication request, or why the module has none. The module got it
+ * before it connected, with pam_get_authtok(): an earlier module's PAM_AUTHTOK, or the answer
+ * to libpam's prompt (then stored as PAM_AUTHTOK). The secret is a copy the worker must wipe. */
+export type ModulePassword =
+  | { kind: 'ok'; from: 'earlier' | 'prompt'; secret: Buffer }
+  /** use_first_pass and no earlier module's PAM_AUTHTOK: libpam did not prompt. */
+  | { kind: 'none' }
+  /** The conversation failed, gave no answer, or there was none. */
+  | { kind: 'conv_failed' };
 
 export interface LogEntry {
   level: LogLevelName;
@@ -57,57 +61,66 @@ function lenientText(fields: FieldValue[], tag: number): string {
   return v === null ? '' : v.toString('utf8');
 }
 
+/** A REQUEST the worker could not read is wiped whole: it may hold a password. */
 export function decodeRequest(type: number, payload: Buffer): PamRequest {
+  try {
+    return readRequest(type, payload);
+  } catch (e) {
+    payload.fill(0);
+    throw e;
+  }
+}
+
+function readRequest(type: number, payload: Buffer): PamRequest {
   if (type !== MessageType.REQUEST) throw new FrameError(`expected a request, got message type ${type}`, 'malformed');
   const fields = decodeFields(payload);
   const opCode = u32(fields, Field.OP);
   const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
   if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
-  const present = u32(fields, Field.PRESENT);
   const args = fields.filter((f) => f.tag === Field.ARG).map((f) => f.value.toString('utf8'));
   if (args.length > MAX_ARGS + 1) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
+  const service = lenientText(fields, Field.SERVICE);
+  const user = single(fields, Field.USER);
+  const rhost = lenientText(fields, Field.RHOST);
+  const ruser = lenientText(fields, Field.RUSER);
+  const tty = lenientText(fields, Field.TTY);
+  const logname = lenientText(fields, Field.LOGNAME);
+  const uid = u32(fields, Field.UID);
+  const euid = u32(fields, Field.EUID);
+  // Last, so that no later check can throw a copy of the password away unwiped.
+  const password = passwordOf(op, fields);
   return {
-    op,
-    service: lenientText(fields, Field.SERVICE),
-    user: single(fields, Field.USER),
-    rhost: lenientText(fields, Field.RHOST),
-    ruser: lenientText(fields, Field.RUSER),
-    tty: lenientText(fields, Field.TTY),
-    logname: lenientText(fields, Field.LOGNAME),
-    uid: u32(fields, Field.UID),
-    euid: u32(fields, Field.EUID),
-    args: args.slice(0, MAX_ARGS),
-    argsTruncated: args.length > MAX_ARGS,
-    authtok: op === 'authenticate' && present !== null ? secretFrom(fields, present === 1) : null,
+    op, service, user, rhost, ruser, tty, logname, uid, euid,
+    args: args.slice(0, MAX_ARGS), argsTruncated: args.length > MAX_ARGS, password,
   };
 }
 
-/** Decodes AUTHTOK or CONV_ANSWER. The secret is a copy the caller must wipe. */
-export function decodeSecretAnswer(type: number, payload: Buffer): SecretAnswer {
-  const fields = decodeFields(payload);
-  if (type === MessageType.AUTHTOK) return secretFrom(fields, u32(fields, Field.PRESENT) === 1);
-  if (type === MessageType.CONV_ANSWER) return secretFrom(fields, u32(fields, Field.STATUS) === ConvStatus.OK);
-  throw new FrameError(`expected an answer, got message type ${type}`, 'malformed');
-}
-
-/** The SECRET field as a copy the caller must wipe (when ok), the frame's bytes wiped. */
-function secretFrom(fields: FieldValue[], ok: boolean): SecretAnswer {
-  const secret = single(fields, Field.SECRET);
-  const copy = ok && secret !== null ? Buffer.from(secret) : null;
-  if (secret !== null) secret.fill(0);
-  return { ok, secret: copy };
-}
-
-export function getAuthtokFrame(): Buffer {
-  return new FrameBuilder(MessageType.GET_AUTHTOK).build();
-}
-
-export function converseFrame(style: StyleName, text: string, setAuthtok: boolean): Buffer {
-  return new FrameBuilder(MessageType.CONVERSE)
-    .u32(Field.STYLE, Style[style])
-    .text(Field.TEXT, clip(text))
-    .u32(Field.SET_AUTHTOK, setAuthtok ? 1 : 0)
-    .build();
+/** PASSWORD_FROM and PASSWORD: the password as a copy the caller must wipe, the frame's bytes
+ * wiped whatever else is wrong with the request. */
+function passwordOf(op: Operation, fields: FieldValue[]): ModulePassword | null {
+  const raw = fields.filter((f) => f.tag === Field.PASSWORD);
+  const secret = raw.length === 1 ? Buffer.from(raw[0].value) : null;
+  for (const f of raw) f.value.fill(0);
+  try {
+    if (raw.length > 1) throw new FrameError(`field ${Field.PASSWORD} appears more than once`, 'malformed');
+    const from = u32(fields, Field.PASSWORD_FROM);
+    if (op === 'account') {
+      // The module never sends a password with an account request.
+      if (from !== null || secret !== null) throw new FrameError('an account request carries no password', 'malformed');
+      return null;
+    }
+    if (from === PasswordFrom.EARLIER || from === PasswordFrom.PROMPT) {
+      if (secret === null) throw new FrameError('PASSWORD_FROM names a password the request does not carry', 'malformed');
+      return { kind: 'ok', from: from === PasswordFrom.EARLIER ? 'earlier' : 'prompt', secret };
+    }
+    if (secret !== null) throw new FrameError('a password with PASSWORD_FROM saying there is none', 'malformed');
+    if (from === PasswordFrom.NONE) return { kind: 'none' };
+    if (from === PasswordFrom.CONV_FAILED) return { kind: 'conv_failed' };
+    throw new FrameError(from === null ? 'an authentication request without PASSWORD_FROM' : `unknown PASSWORD_FROM ${from}`, 'malformed');
+  } catch (e) {
+    secret?.fill(0);
+    throw e;
+  }
 }
 
 /** keepMs > 0: the connection stays open that long for the ACCOUNT request of the same PAM

@@ -1,8 +1,8 @@
 // The decision for one PAM request: module options, password acquisition, store, outcome.
 // This is where the contract's outcome table lives. Only a store that found the user, accepted
 // the password, reports the account active and (with service=) a feature on, leads to SUCCESS.
-import { LogEntry, PamRequest, SecretAnswer } from '../protocol/messages';
-import { MAX_ARGS, ResultName, StyleName } from '../protocol/constants';
+import { LogEntry, PamRequest } from '../protocol/messages';
+import { MAX_ARGS, ResultName } from '../protocol/constants';
 import { anyFeatureEnabled } from '../stores/features';
 import { Store, StoreUser } from '../stores/store';
 import { checkPassword, checkUserName } from './input-rules';
@@ -12,12 +12,6 @@ import { didYouMean } from '../config/suggest';
 import { lookupUser, Resilience, verifyUser } from './resilient-store';
 import { Throttle } from './throttle';
 import { throttleRefusal, throttled } from './throttle-policy';
-
-/** What the worker can ask of libpam through the module. */
-export interface PamSide {
-  getAuthtok(): Promise<SecretAnswer>;
-  converse(style: StyleName, text: string, setAuthtok: boolean): Promise<SecretAnswer>;
-}
 
 export interface PolicyContext {
   stores: ReadonlyMap<string, Store>;
@@ -64,7 +58,6 @@ export interface Outcome {
 
 /** pam_unix asks libpam for this delay before every authentication; so do we, unless nodelay. */
 export const FAIL_DELAY_USEC = 2_000_000;
-const PROMPT = 'Password: ';
 
 export class Decision {
   readonly logs: LogEntry[] = [];
@@ -112,7 +105,15 @@ export class Decision {
   }
 }
 
-export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
+/** The outcome of one request. The password the request carries is wiped when it is known,
+ * whichever way the decision went (many refusals come before the password is looked at). */
+export function decide(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
+  return decideRequest(req, ctx, earlier).finally(() => {
+    if (req.password?.kind === 'ok') req.password.secret.fill(0);
+  });
+}
+
+async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
   const opts = parseModuleOptions(req.args);
   const d = new Decision(req, opts, opts.store);
   // One line each, however many there are, so the failure line always fits in the answer.
@@ -156,9 +157,13 @@ export async function decide(req: PamRequest, pam: PamSide, ctx: PolicyContext, 
     return admit(d, found.user, store);
   }
 
-  const password = await obtainPassword(d, pam);
+  // The module sent the password with the request: libpam's pam_get_authtok() got it before the
+  // module connected (an earlier module's PAM_AUTHTOK, else a prompt; use_first_pass: no prompt).
+  const password = req.password ?? { kind: 'conv_failed' };
   if (password.kind === 'conv_failed') return d.convError();
-  if (password.kind === 'missing') return d.refuse('AUTH_ERR', 'use_first_pass and no password from an earlier module');
+  if (password.kind === 'none') return d.refuse('AUTH_ERR', 'use_first_pass and no password from an earlier module');
+  // The prompt itself was libpam's, in the module, before the request; the line keeps its text.
+  d.debug(password.from === 'earlier' ? 'using the password of an earlier module' : 'prompting for the password');
   const secret = password.secret;
   try {
     const bad = checkPassword(secret);
@@ -218,21 +223,4 @@ function refuseState(d: Decision, user: StoreUser): Outcome {
       return d.refuse('NEW_AUTHTOK_REQD', 'the password has expired');
     default: return d.refuse('PERM_DENIED', 'account is not active');
   }
-}
-
-type Password = { kind: 'ok'; secret: Buffer } | { kind: 'missing' } | { kind: 'conv_failed' };
-
-async function obtainPassword(d: Decision, pam: PamSide): Promise<Password> {
-  if (d.opts.useFirstPass || d.opts.tryFirstPass) {
-    const tok = await pam.getAuthtok();
-    if (tok.ok && tok.secret !== null) {
-      d.debug('using the password of an earlier module');
-      return { kind: 'ok', secret: tok.secret };
-    }
-    if (d.opts.useFirstPass) return { kind: 'missing' };
-  }
-  d.debug('prompting for the password');
-  const answer = await pam.converse('ECHO_OFF', PROMPT, true);
-  if (!answer.ok || answer.secret === null) return { kind: 'conv_failed' };
-  return { kind: 'ok', secret: answer.secret };
 }

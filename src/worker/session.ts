@@ -3,13 +3,13 @@
 import net from 'net';
 import { QuietEvent } from '../log/quiet-event';
 import { peerCredentials, PeerCredentials } from './peer';
-import { MessageType, PROTOCOL_VERSION } from '../protocol/constants';
+import { PROTOCOL_VERSION } from '../protocol/constants';
 import { FrameError } from '../protocol/frame';
-import { converseFrame, decodeRequest, decodeSecretAnswer, errorFrame, getAuthtokFrame, PamRequest, resultFrame, SecretAnswer } from '../protocol/messages';
+import { decodeRequest, errorFrame, PamRequest, resultFrame } from '../protocol/messages';
 import { Logger } from '../log/logger';
-import { Deadline, FrameChannel, PeerTimeoutError, RawFrame } from './channel';
+import { Deadline, FrameChannel, PeerTimeoutError } from './channel';
 import { ConnectionLimits } from './connection-limits';
-import { decide, EarlierAuth, PamSide, PolicyContext } from './policy';
+import { decide, EarlierAuth, PolicyContext } from './policy';
 import { KEEP_FOR_ACCOUNT_MS, KeptConnections } from './kept-connections';
 import { escapeLogValue } from './syslog-line';
 import { AccountingLog } from './accounting';
@@ -42,8 +42,9 @@ function socketFd(socket: net.Socket): number | undefined {
   return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
 }
 
-/** The module sends its REQUEST as soon as it has connected, before any prompt: a connection
- * that has not sent it within this long (or client_timeout, if shorter) is idle, and goes. */
+/** The module sends its REQUEST as soon as it has connected (it has the password before it
+ * connects): a connection that has not sent it within this long (or client_timeout, if
+ * shorter) is idle, and goes. */
 export const REQUEST_TIMEOUT_MS = 2000;
 
 function readCredentials(socket: net.Socket): PeerCredentials | string {
@@ -89,11 +90,10 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   }
 
   // One deadline for the whole request from the moment the module connected, not one per
-  // frame: a peer that trickles bytes, or answers each prompt just in time, gets no longer.
+  // frame: a peer that trickles bytes gets no longer.
   const requestBy: Deadline = env.clientTimeoutMs <= REQUEST_TIMEOUT_MS
     ? { at: connectedAt + env.clientTimeoutMs, what: `its request within client_timeout (${env.clientTimeoutMs} ms) of connecting` }
     : { at: connectedAt + REQUEST_TIMEOUT_MS, what: `its request within ${REQUEST_TIMEOUT_MS} ms of connecting` };
-  const dialogueBy: Deadline = { at: connectedAt + env.clientTimeoutMs, what: `every answer within client_timeout (${env.clientTimeoutMs} ms) of connecting` };
   let req: PamRequest | undefined;
   let earlier: EarlierAuth | undefined;
   try {
@@ -116,7 +116,8 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
       env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
       const policy = env.policy();
-      const outcome = await decide(req, pamSide(channel, earlier === undefined ? dialogueBy : keptBy, req), policy, earlier);
+      // One round trip: the request carries everything, the RESULT answers it.
+      const outcome = await decide(req, policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
       const kept: EarlierAuth | undefined = earlier === undefined && req.op === 'authenticate' && outcome.record !== undefined
         && req.user !== null && env.kept.roomForOne && env.limits.roomToKeep(peer.uid)
@@ -133,7 +134,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         throttle: outcome.throttle, delay_ms: outcome.throttle === undefined ? undefined : outcome.delayUsec / 1000,
         ms: ms.toFixed(2),
       });
-      req.authtok?.secret?.fill(0);
+      if (req.password?.kind === 'ok') req.password.secret.fill(0);
       if (kept === undefined) return;
       earlier = kept;
     }
@@ -150,28 +151,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
     env.logger.log('error', 'request.failed', { code, message: err.message, op: req?.op, service: req?.service, pid: peer.pid });
     channel.close(errorFrame(code, err.message));
   } finally {
-    // A token the policy did not use.
-    req?.authtok?.secret?.fill(0);
+    // A password the policy did not get to (it wipes the ones it uses).
+    if (req?.password?.kind === 'ok') req.password.secret.fill(0);
   }
-}
-
-function pamSide(channel: FrameChannel, deadline: Deadline, req: PamRequest): PamSide {
-  const ask = async (frame: Buffer, expected: number): Promise<SecretAnswer> => {
-    channel.send(frame);
-    const answer: RawFrame = await channel.next(deadline);
-    if (answer.version !== PROTOCOL_VERSION || answer.type !== expected) {
-      answer.payload.fill(0);
-      throw new ProtocolViolation(`expected message type ${expected}, got ${answer.type} (version ${answer.version})`);
-    }
-    try {
-      return decodeSecretAnswer(answer.type, answer.payload);
-    } finally {
-      answer.payload.fill(0);
-    }
-  };
-  return {
-    // The module sends PAM_AUTHTOK with the request; only an older one makes us ask for it.
-    getAuthtok: () => (req.authtok !== null ? Promise.resolve(req.authtok) : ask(getAuthtokFrame(), MessageType.AUTHTOK)),
-    converse: (style, text, setAuthtok) => ask(converseFrame(style, text, setAuthtok), MessageType.CONV_ANSWER),
-  };
 }

@@ -5,7 +5,7 @@ import { spawn } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
-import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom, PROTOCOL_VERSION } from '../../src/protocol/constants';
 import { decodeFields, FrameBuilder, FrameReader } from '../../src/protocol/frame';
 import { REPO_ROOT, Sandbox, WORKER_MAIN, WorkerProcess } from '../../src/sandbox/sandbox';
 import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
@@ -122,9 +122,9 @@ describe('a peer streaming data cannot grow the worker', () => {
   });
 
   test.each([
-    ['after an ERROR for another protocol version, valid frames', request(Op.ACCOUNT, 2).toString('hex'), frames],
+    ['after an ERROR for another protocol version, valid frames', request(Op.ACCOUNT, PROTOCOL_VERSION + 1).toString('hex'), frames],
     ['garbage', '', Buffer.alloc(64 * 1024, 0xa5).toString('hex').slice(0, 32 * 1024)],
-    ['an over-long frame', Buffer.from([0, 1, 0, 1, 0x7f, 0xff, 0xff, 0xff]).toString('hex'), frames],
+    ['an over-long frame', Buffer.from([0, PROTOCOL_VERSION, 0, 1, 0x7f, 0xff, 0xff, 0xff]).toString('hex'), frames],
     ['frames sent ahead of any question', request().toString('hex'), frames],
   ])('an allowed peer streaming 200 MB: %s', async (_what, lead, body) => {
     let report: Report | undefined;
@@ -150,19 +150,16 @@ describe('deadlines', () => {
     expect(report.closedAfterMs).toBeLessThan(1500);
   });
 
-  test('the whole dialogue has one deadline from the first byte: two frames each in time but together late get TIMEOUT', async () => {
-    // client_timeout = 2: the request takes 1.2 s, the password 1.2 s more.
-    const req = request(Op.AUTHENTICATE);
-    const answer = new FrameBuilder(MessageType.CONV_ANSWER).u32(Field.STATUS, 0).bytes(Field.SECRET, Buffer.from('wonderland')).build();
-    const slowly = (frame: Buffer, pieces: number, pauseMs: number): Array<Buffer | number> => {
-      const out: Array<Buffer | number> = [];
-      const step = Math.ceil(frame.length / pieces);
-      for (let i = 0; i < frame.length; i += step) out.push(pauseMs, frame.subarray(i, i + step));
-      return out;
-    };
-    const answers = await exchange(box.socketPath, [...slowly(req, 6, 200), ...slowly(answer, 6, 200)]);
-    expect(answers.map((a) => a.type)).toEqual(['CONVERSE', 'ERROR']);
-    expect(answers[1].error).toBe('TIMEOUT');
+  test('the request has one deadline from the first byte: pieces each in time but together late get TIMEOUT', async () => {
+    // client_timeout = 2: twelve pieces 200 ms apart take 2.4 s.
+    const req = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'raw').bytes(Field.USER, Buffer.from('alice'))
+      .u32(Field.PASSWORD_FROM, PasswordFrom.PROMPT).bytes(Field.PASSWORD, Buffer.from('wonderland')).build();
+    const slowly: Array<Buffer | number> = [];
+    const step = Math.ceil(req.length / 12);
+    for (let i = 0; i < req.length; i += step) slowly.push(200, req.subarray(i, i + step));
+    const answers = await exchange(box.socketPath, slowly);
+    expect(answers.map((a) => a.type)).toEqual(['ERROR']);
+    expect(answers[0].error).toBe('TIMEOUT');
   });
 });
 
@@ -185,24 +182,28 @@ describe('connection caps', () => {
       });
       expect(await loginAsNobody()).toBe('PAM_SUCCESS');
 
-      // Connections that sent a request and sit on the password prompt: held until they leave.
-      const halfway = request(Op.AUTHENTICATE).toString('hex');
+      // Connections that sent half a request: each holds its place until the worker's request
+      // deadline (2 s from its accept) closes it, so what must happen while they are held runs
+      // at once, side by side (a login that found a place free would answer PAM_SUCCESS).
+      const full = request(Op.AUTHENTICATE);
+      const halfway = full.subarray(0, full.length >> 1).toString('hex');
+      const hold = (count: number, uid: number): Peer => peer({ mode: 'idle', socket: box2.socketPath, lead: halfway, count, holdMs: 4000 }, uid);
       // nobody holds its four; a fifth from nobody is turned away, root still gets in.
-      const idleNobody = peer({ mode: 'idle', socket: box2.socketPath, lead: halfway, count: 4, holdMs: 6000 }, NOBODY);
-      await idleNobody.ready;
-      expect(await loginAsNobody()).toBe('PAM_AUTHINFO_UNAVAIL');
-      expect(await login()).toBe('PAM_SUCCESS');
-      // Two idle ones from root fill the six: root is turned away too.
-      const idleRoot = peer({ mode: 'idle', socket: box2.socketPath, lead: halfway, count: 2, holdMs: 6000 }, 0);
-      await idleRoot.ready;
-      expect(await login()).toBe('PAM_AUTHINFO_UNAVAIL');
-      for (let i = 0; i < 3; i++) expect(await loginAsNobody()).toBe('PAM_AUTHINFO_UNAVAIL');
+      const first = hold(4, NOBODY);
+      await first.ready;
+      expect(await Promise.all([loginAsNobody(), login()])).toEqual(['PAM_AUTHINFO_UNAVAIL', 'PAM_SUCCESS']);
+      expect((await first.done).closedByWorker).toBe(4);
+      // Four from nobody and two from root fill the six: root is turned away too.
+      const [idleNobody, idleRoot] = [hold(4, NOBODY), hold(2, 0)];
+      await Promise.all([idleNobody.ready, idleRoot.ready]);
+      expect(await Promise.all([login(), loginAsNobody(), loginAsNobody()])).toEqual(Array(3).fill('PAM_AUTHINFO_UNAVAIL'));
       const limited = w.output.split('\n').filter((l) => / connections\.limited /.test(l));
       expect(limited).toHaveLength(1);
       expect(limited[0]).toMatch(/uid 65534 .*max_connections_per_uid = 4/);
 
-      // The idle ones stay until they leave; then everyone is back.
-      await Promise.all([idleNobody.done, idleRoot.done]);
+      // The worker closes the idle ones at their deadline; then everyone is back.
+      const reports = await Promise.all([idleNobody.done, idleRoot.done]);
+      expect(reports.map((r) => r.closedByWorker)).toEqual([4, 2]);
       expect(await login()).toBe('PAM_SUCCESS');
       expect(await loginAsNobody()).toBe('PAM_SUCCESS');
     } finally {
@@ -220,8 +221,8 @@ describe('connection caps', () => {
       // Successful authentications below the module whose connections are then left open, as
       // by an application that never calls pam_acct_mgmt nor pam_end.
       const frame = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp')
-        .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PRESENT, 1)
-        .bytes(Field.SECRET, Buffer.from('wonderland')).build();
+        .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PASSWORD_FROM, PasswordFrom.EARLIER)
+        .bytes(Field.PASSWORD, Buffer.from('wonderland')).build();
       const leak = (): Promise<{ sock: net.Socket; kept: boolean }> => new Promise((resolve, reject) => {
         const reader = new FrameReader();
         const sock = net.connect(box4.socketPath, () => sock.write(frame));

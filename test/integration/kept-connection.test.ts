@@ -6,7 +6,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { decodeFields, FrameBuilder, FrameReader } from '../../src/protocol/frame';
-import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom } from '../../src/protocol/constants';
 import { MAX_KEPT_CONNECTIONS } from '../../src/worker/kept-connections';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { ActivatedWorker } from '../helpers/activated-worker';
@@ -152,8 +152,8 @@ describe('kept connections are bounded', () => {
    * undefined) and leaves the connection open, as a PAM handle that never ends would. */
   function authenticate(): Promise<{ sock: net.Socket; keepMs: number | undefined }> {
     const frame = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp')
-      .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PRESENT, 1)
-      .bytes(Field.SECRET, Buffer.from('wonderland')).build();
+      .bytes(Field.USER, Buffer.from('alice')).text(Field.ARG, 'try_first_pass').u32(Field.PASSWORD_FROM, PasswordFrom.EARLIER)
+      .bytes(Field.PASSWORD, Buffer.from('wonderland')).build();
     return new Promise((resolve, reject) => {
       const reader = new FrameReader();
       const sock = net.connect(box.socketPath, () => sock.write(frame));

@@ -2,7 +2,7 @@
 // frames. The worker must never crash, never answer SUCCESS (no user in its store can match),
 // and still serve a real request afterwards.
 import crypto from 'crypto';
-import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom } from '../../src/protocol/constants';
 import { FrameBuilder } from '../../src/protocol/frame';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { pamRun } from '../helpers/pam';
@@ -17,17 +17,19 @@ function rand(n: number): number {
 }
 
 function validFrames(): Buffer[] {
-  const req = (op: number, user: string, args: string[]): Buffer => {
+  const req = (op: number, user: string, args: string[], from?: number, password?: string): Buffer => {
     const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, op).text(Field.SERVICE, 'fuzz').text(Field.USER, user);
     for (const a of args) b.text(Field.ARG, a);
+    if (from !== undefined) b.u32(Field.PASSWORD_FROM, from);
+    if (password !== undefined) b.bytes(Field.PASSWORD, Buffer.from(password));
     return b.build();
   };
   return [
-    req(Op.AUTHENTICATE, 'nobody-here', ['try_first_pass']),
+    req(Op.AUTHENTICATE, 'nobody-here', ['try_first_pass'], PasswordFrom.EARLIER, 'pw'),
     req(Op.ACCOUNT, 'nobody-here', ['service=imap']),
-    req(Op.AUTHENTICATE, 'x', ['use_first_pass', 'debug']),
-    Buffer.concat([req(Op.AUTHENTICATE, 'nobody-here', []), new FrameBuilder(MessageType.CONV_ANSWER).u32(Field.STATUS, 0).bytes(Field.SECRET, Buffer.from('pw')).build()]),
-    Buffer.concat([req(Op.AUTHENTICATE, 'nobody-here', ['try_first_pass']), new FrameBuilder(MessageType.AUTHTOK).u32(Field.PRESENT, 1).bytes(Field.SECRET, Buffer.from('pw')).build()]),
+    req(Op.AUTHENTICATE, 'x', ['use_first_pass', 'debug'], PasswordFrom.NONE),
+    req(Op.AUTHENTICATE, 'nobody-here', [], PasswordFrom.PROMPT, 'pw'),
+    req(Op.AUTHENTICATE, 'nobody-here', [], PasswordFrom.CONV_FAILED),
   ];
 }
 

@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { Field, MessageType, Op } from '../../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom, PROTOCOL_VERSION } from '../../src/protocol/constants';
 import { FrameBuilder } from '../../src/protocol/frame';
 import { REPO_ROOT, Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { pamRun } from '../helpers/pam';
@@ -16,6 +16,15 @@ let worker: WorkerProcess;
 
 function request(user: Buffer, op = Op.ACCOUNT, version?: number): Buffer {
   return new FrameBuilder(MessageType.REQUEST).u32(Field.OP, op).text(Field.SERVICE, 'raw').bytes(Field.USER, user).build(version);
+}
+
+/** An authentication REQUEST as the module sends it: the password from libpam with it. */
+function authRequest(user: Buffer, password: Buffer | null, from = PasswordFrom.PROMPT, args: string[] = []): Buffer {
+  const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'raw').bytes(Field.USER, user);
+  for (const a of args) b.text(Field.ARG, a);
+  b.u32(Field.PASSWORD_FROM, from);
+  if (password !== null) b.bytes(Field.PASSWORD, password);
+  return b.build();
 }
 
 beforeAll(async () => {
@@ -32,51 +41,52 @@ afterAll(async () => {
 
 async function stillServes(): Promise<void> {
   const answers = await exchange(box.socketPath, [request(Buffer.from('alice'))]);
-  expect(answers).toEqual([{ version: 1, type: 'RESULT', result: 'SUCCESS', text: undefined, error: undefined }]);
+  expect(answers).toEqual([{ version: PROTOCOL_VERSION, type: 'RESULT', result: 'SUCCESS', text: undefined, error: undefined }]);
 }
 
 describe('frames the module never sends', () => {
   test('another protocol version gets an explicit ERROR naming both versions', async () => {
-    const answers = await exchange(box.socketPath, [request(Buffer.from('alice'), Op.ACCOUNT, 2)]);
-    expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ type: 'ERROR', error: 'VERSION' });
-    expect(answers[0].text).toMatch(/version 1, the module 2/);
+    for (const other of [PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1]) {
+      const answers = await exchange(box.socketPath, [request(Buffer.from('alice'), Op.ACCOUNT, other)]);
+      expect(answers).toHaveLength(1);
+      expect(answers[0]).toMatchObject({ type: 'ERROR', error: 'VERSION' });
+      expect(answers[0].text).toContain(`version ${PROTOCOL_VERSION}, the module ${other}`);
+    }
     await stillServes();
   });
   test('an over-long frame is refused before it is read', async () => {
     const head = Buffer.alloc(8);
-    head.writeUInt16BE(1, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(10_000_000, 4);
+    head.writeUInt16BE(PROTOCOL_VERSION, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(10_000_000, 4);
     expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'TOO_LARGE' }]);
     await stillServes();
   });
   test('another version announcing more than the size limit still gets VERSION (found by fuzzing: it once looped)', async () => {
     const head = Buffer.alloc(8);
-    head.writeUInt16BE(2, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(200_000, 4);
+    head.writeUInt16BE(PROTOCOL_VERSION + 1, 0); head.writeUInt16BE(MessageType.REQUEST, 2); head.writeUInt32BE(200_000, 4);
     expect(await exchange(box.socketPath, [head])).toMatchObject([{ type: 'ERROR', error: 'VERSION' }]);
     await stillServes();
   });
-  test('PAM_AUTHTOK sent with the request saves a round trip, and only where the options allow using it', async () => {
-    const auth = (args: string[], present?: boolean, secret?: string): Buffer => {
-      const b = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'raw').bytes(Field.USER, Buffer.from('alice'));
-      for (const a of args) b.text(Field.ARG, a);
-      if (present !== undefined) b.u32(Field.PRESENT, present ? 1 : 0);
-      if (secret !== undefined) b.bytes(Field.SECRET, Buffer.from(secret));
-      return b.build();
-    };
-    const types = async (frame: Buffer): Promise<string[]> => (await exchange(box.socketPath, [frame])).map((a) => (a.type === 'RESULT' ? `RESULT ${a.result}` : a.type));
-    // try_first_pass with the token: answered at once.
-    expect(await types(auth(['try_first_pass'], true, 'wonderland'))).toEqual(['RESULT SUCCESS']);
-    expect(await types(auth(['use_first_pass'], true, 'not-it'))).toEqual(['RESULT AUTH_ERR']);
-    // No token: straight to the prompt, no GET_AUTHTOK; use_first_pass: a no.
-    expect((await types(auth(['try_first_pass'], false)))[0]).toBe('CONVERSE');
-    expect(await types(auth(['use_first_pass'], false))).toEqual(['RESULT AUTH_ERR']);
-    // Without try_first_pass or use_first_pass the token is not used: the worker prompts.
-    expect((await types(auth([], true, 'wonderland')))[0]).toBe('CONVERSE');
-    // An older module that does not send it is asked, as before.
-    expect((await types(auth(['try_first_pass'])))[0]).toBe('GET_AUTHTOK');
+  test('an authentication is one REQUEST carrying the password and one RESULT, whatever the options', async () => {
+    const alice = Buffer.from('alice');
+    const types = async (frame: Buffer): Promise<string[]> => (await exchange(box.socketPath, [frame])).map((a) => (a.type === 'RESULT' ? `RESULT ${a.result}` : `${a.type} ${a.error}`));
+    expect(await types(authRequest(alice, Buffer.from('wonderland')))).toEqual(['RESULT SUCCESS']);
+    expect(await types(authRequest(alice, Buffer.from('wonderland'), PasswordFrom.EARLIER, ['try_first_pass']))).toEqual(['RESULT SUCCESS']);
+    expect(await types(authRequest(alice, Buffer.from('not-it'), PasswordFrom.EARLIER, ['use_first_pass']))).toEqual(['RESULT AUTH_ERR']);
+    // No password: libpam found no token under use_first_pass, or the conversation failed.
+    expect(await types(authRequest(alice, null, PasswordFrom.NONE, ['use_first_pass']))).toEqual(['RESULT AUTH_ERR']);
+    expect(await types(authRequest(alice, null, PasswordFrom.CONV_FAILED))).toEqual(['RESULT CONV_ERR']);
+    // What the module never sends: no PASSWORD_FROM, a password it says it does not have, none
+    // where it says it has one, an unknown source, a password with an account request.
+    const plain = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).bytes(Field.USER, alice).bytes(Field.PASSWORD, Buffer.from('wonderland')).build();
+    expect(await types(plain)).toEqual(['ERROR MALFORMED']);
+    expect(await types(authRequest(alice, Buffer.from('wonderland'), PasswordFrom.NONE))).toEqual(['ERROR MALFORMED']);
+    expect(await types(authRequest(alice, null, PasswordFrom.PROMPT))).toEqual(['ERROR MALFORMED']);
+    expect(await types(authRequest(alice, Buffer.from('wonderland'), 99))).toEqual(['ERROR MALFORMED']);
+    const account = new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.ACCOUNT).bytes(Field.USER, alice).u32(Field.PASSWORD_FROM, PasswordFrom.PROMPT).bytes(Field.PASSWORD, Buffer.from('wonderland')).build();
+    expect(await types(account)).toEqual(['ERROR MALFORMED']);
   });
   test('a truncated field is MALFORMED', async () => {
-    const frame = Buffer.from([0, 1, 0, MessageType.REQUEST, 0, 0, 0, 4, Field.OP, 0, 9, 1]);
+    const frame = Buffer.from([0, PROTOCOL_VERSION, 0, MessageType.REQUEST, 0, 0, 0, 4, Field.OP, 0, 9, 1]);
     expect(await exchange(box.socketPath, [frame])).toMatchObject([{ type: 'ERROR', error: 'MALFORMED' }]);
   });
   test('a peer sending byte by byte too slowly is cut off after client_timeout', async () => {
@@ -95,17 +105,16 @@ describe('frames the module never sends', () => {
     }
   });
   test('a password with a NUL byte is refused', async () => {
-    const req = request(Buffer.from('alice'), Op.AUTHENTICATE);
-    const answer = new FrameBuilder(MessageType.CONV_ANSWER).u32(Field.STATUS, 0).bytes(Field.SECRET, Buffer.from('wonderland\0x')).build();
-    const answers = await exchange(box.socketPath, [req, 50, answer]);
-    expect(answers.map((a) => a.type)).toEqual(['CONVERSE', 'RESULT']);
-    expect(answers[1].result).toBe('AUTH_ERR');
+    const answers = await exchange(box.socketPath, [authRequest(Buffer.from('alice'), Buffer.from('wonderland\0x'))]);
+    expect(answers.map((a) => a.type)).toEqual(['RESULT']);
+    expect(answers[0].result).toBe('AUTH_ERR');
   });
-  test('answering a prompt with the wrong message type is an ERROR, not an answer', async () => {
-    const req = request(Buffer.from('alice'), Op.AUTHENTICATE);
-    const wrong = new FrameBuilder(MessageType.AUTHTOK).u32(Field.PRESENT, 1).bytes(Field.SECRET, Buffer.from('wonderland')).build();
-    const answers = await exchange(box.socketPath, [req, 50, wrong]);
-    expect(answers.map((a) => a.type)).toEqual(['CONVERSE', 'ERROR']);
+  test('a second authentication on the connection of a successful one is an ERROR', async () => {
+    // Only the account request of the same transaction may follow (the kept connection).
+    const req = authRequest(Buffer.from('alice'), Buffer.from('wonderland'));
+    const answers = await exchange(box.socketPath, [Buffer.concat([req, req])]);
+    expect(answers.map((a) => a.type)).toEqual(['RESULT', 'ERROR']);
+    expect(answers[1].error).toBe('UNEXPECTED');
   });
 });
 
@@ -175,7 +184,8 @@ describe('peers', () => {
       const mark2 = syslogMark();
       const r = await pamRun(box, 'squat', 'alice', ['wonderland']);
       expect(r.auth).toBe('PAM_AUTHINFO_UNAVAIL');
-      expect(r.raw.prompts).toEqual([]);
+      // libpam prompted before the module connected; the password went nowhere (below).
+      expect(r.raw.prompts).toHaveLength(1);
       expect(moduleLines(await syslogSince(mark2), sock)[0]).toMatch(/runs as uid 65534, not root/);
       await new Promise((res) => setTimeout(res, 100));
       expect(fs.readFileSync(got, 'utf8')).toBe('connection\n'); // connected, but not one byte sent

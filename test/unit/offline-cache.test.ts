@@ -8,11 +8,11 @@ import path from 'path';
 import { SectionReader } from '../../src/config/section';
 import { OfflineSettings, readOfflineSettings, readResilienceSettings, ResilienceSettings } from '../../src/config/offline';
 import { Fields, Level } from '../../src/log/logger';
-import { PamRequest, SecretAnswer } from '../../src/protocol/messages';
+import { PamRequest } from '../../src/protocol/messages';
 import { AccountState, Lookup, Store, StoreUnavailableError, Verification } from '../../src/stores/store';
 import { Circuit, FAILURES_TO_OPEN, PROBE_EVERY_MS } from '../../src/worker/circuit';
 import { cacheText, Entry, MAX_ENTRIES, OfflineCache, parseCacheText } from '../../src/worker/offline-cache';
-import { decide, Outcome, PamSide, PolicyContext } from '../../src/worker/policy';
+import { decide, Outcome, PolicyContext } from '../../src/worker/policy';
 import { checkOfflineCaches } from '../../src/doctor/offline';
 import { parseConfig } from '../../src/stores/registry';
 import { SystemRoot } from '../../src/system/root';
@@ -48,13 +48,10 @@ class FakeStore implements Store {
   async close(): Promise<void> {}
 }
 
-const pam = (password: string): PamSide => ({
-  getAuthtok: async (): Promise<SecretAnswer> => ({ ok: false, secret: null }),
-  converse: async (): Promise<SecretAnswer> => ({ ok: true, secret: Buffer.from(password) }),
-});
-
-const request = (op: 'authenticate' | 'account', user: string): PamRequest => ({
-  op, service: 'smtp', user: Buffer.from(user), rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args: [], argsTruncated: false, authtok: null,
+/** The password as the module sends it after libpam's prompt; none for an account request. */
+const request = (op: 'authenticate' | 'account', user: string, password = ''): PamRequest => ({
+  op, service: 'smtp', user: Buffer.from(user), rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args: [], argsTruncated: false,
+  password: op === 'authenticate' ? { kind: 'ok', from: 'prompt', secret: Buffer.from(password) } : null,
 });
 
 const logs: string[] = [];
@@ -82,8 +79,8 @@ async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
-const auth = (user: string, password: string, c = ctx()): Promise<Outcome> => decide(request('authenticate', user), pam(password), c);
-const account = (user: string, c = ctx()): Promise<Outcome> => decide(request('account', user), pam(''), c);
+const auth = (user: string, password: string, c = ctx()): Promise<Outcome> => decide(request('authenticate', user, password), c);
+const account = (user: string, c = ctx()): Promise<Outcome> => decide(request('account', user), c);
 
 /** alice logs in online; the verifier is computed after the answer. */
 async function online(user = 'alice', password = 'wonderland'): Promise<void> {

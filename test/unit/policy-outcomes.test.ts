@@ -1,12 +1,11 @@
 // The contract's outcome table (interface.md, "What each outcome returns", and the module
-// arguments), row by row, against decide() itself: a fake PAM side and fake stores, no root,
+// arguments), row by row, against decide() itself: a fake libpam and fake stores, no root,
 // no libpam, no server. The same rows run for real, through libpam, the built module and a
 // worker, in test/integration/outcomes.test.ts.
-import { PamRequest, SecretAnswer } from '../../src/protocol/messages';
-import { StyleName } from '../../src/protocol/constants';
+import { ModulePassword, PamRequest } from '../../src/protocol/messages';
 import { sameLogin } from '../../src/stores/login';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../../src/stores/store';
-import { decide, EarlierAuth, FAIL_DELAY_USEC, Outcome, PamSide, PolicyContext } from '../../src/worker/policy';
+import { decide, EarlierAuth, FAIL_DELAY_USEC, Outcome, PolicyContext } from '../../src/worker/policy';
 
 interface FakeUser {
   password: string;
@@ -56,9 +55,10 @@ class FakeStore implements Store {
   async close(): Promise<void> {}
 }
 
-/** libpam's side: PAM_AUTHTOK from an earlier module (or none), and the application's answer
- * to a prompt (null: the conversation fails). Every call is recorded. */
-class FakePam implements PamSide {
+/** What the module sends with an authentication request: libpam's pam_get_authtok() in the
+ * module, given PAM_AUTHTOK from an earlier module (or none) and the application's answer to a
+ * prompt (null: the conversation fails). What libpam did is recorded. */
+class FakePam {
   readonly calls: string[] = [];
   readonly handedOut: Buffer[] = [];
 
@@ -67,21 +67,24 @@ class FakePam implements PamSide {
     private readonly answer: string | null,
   ) {}
 
-  private secret(v: string | null): SecretAnswer {
-    if (v === null) return { ok: false, secret: null };
+  password(args: string[]): ModulePassword {
+    if (this.token !== null) return this.secret('earlier', this.token);
+    if (args.includes('use_first_pass')) {
+      this.calls.push('none');
+      return { kind: 'none' };
+    }
+    if (this.answer === null) {
+      this.calls.push('conv_failed');
+      return { kind: 'conv_failed' };
+    }
+    return this.secret('prompt', this.answer);
+  }
+
+  private secret(from: 'earlier' | 'prompt', v: string): ModulePassword {
+    this.calls.push(from);
     const b = Buffer.from(v);
     this.handedOut.push(b);
-    return { ok: true, secret: b };
-  }
-
-  async getAuthtok(): Promise<SecretAnswer> {
-    this.calls.push('getAuthtok');
-    return this.secret(this.token);
-  }
-
-  async converse(style: StyleName, text: string, setAuthtok: boolean): Promise<SecretAnswer> {
-    this.calls.push(`converse ${style} ${JSON.stringify(text)} setAuthtok=${setAuthtok}`);
-    return this.secret(this.answer);
+    return { kind: 'ok', from, secret: b };
   }
 }
 
@@ -111,7 +114,7 @@ beforeEach(() => {
 function request(op: 'authenticate' | 'account', user: string | Buffer | null, args: string[], extra: Partial<PamRequest> = {}): PamRequest {
   return {
     op, service: 'smtp', user: typeof user === 'string' ? Buffer.from(user) : user,
-    rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args, argsTruncated: false, authtok: null, ...extra,
+    rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args, argsTruncated: false, password: null, ...extra,
   };
 }
 
@@ -124,18 +127,14 @@ interface Run {
  * of an earlier module with { token }). */
 async function auth(user: string | Buffer | null, password: string | null, args: string[] = ['try_first_pass'], opts: { token?: string | null; ctx?: PolicyContext } = {}): Promise<Run> {
   const pam = new FakePam(opts.token ?? null, password);
-  const outcome = await decide(request('authenticate', user, args), pam, opts.ctx ?? context());
+  const outcome = await decide(request('authenticate', user, args, { password: pam.password(args) }), opts.ctx ?? context());
   // The policy wipes every password it was given, whatever the outcome.
   for (const b of pam.handedOut) expect(b.every((x) => x === 0)).toBe(true);
   return { outcome, pam };
 }
 
 async function account(user: string | Buffer | null, args: string[] = [], ctx = context(), earlier?: EarlierAuth): Promise<Outcome> {
-  const pam = new FakePam(null, null);
-  const outcome = await decide(request('account', user, args), pam, ctx, earlier);
-  // The account phase never asks for a password.
-  expect(pam.calls).toEqual([]);
-  return outcome;
+  return decide(request('account', user, args), ctx, earlier);
 }
 
 const result = async (p: Promise<Run>): Promise<string> => (await p).outcome.result;
@@ -145,7 +144,7 @@ describe('right password, account active, feature(s) on: SUCCESS', () => {
   test('auth and account', async () => {
     const { outcome, pam } = await auth('alice', 'wonderland', []);
     expect(outcome).toMatchObject({ result: 'SUCCESS', delayUsec: FAIL_DELAY_USEC, logs: [], store: 'default' });
-    expect(pam.calls).toEqual(['converse ECHO_OFF "Password: " setAuthtok=true']);
+    expect(pam.calls).toEqual(['prompt']);
     expect((await account('alice')).result).toBe('SUCCESS');
   });
   test('login names without regard to ASCII case; UTF-8 names and passwords', async () => {
@@ -251,10 +250,9 @@ describe('bad input: refused without asking the store', () => {
     ['with a control character', Buffer.from('ali\u0001ce')],
     ['with a C1 control', Buffer.from('ali\u0085ce')],
     ['not UTF-8', Buffer.from([0x61, 0xff, 0x62])],
-  ])('user name %s: USER_UNKNOWN for auth and account, no prompt', async (_what, name) => {
-    const { outcome, pam } = await auth(name, 'wonderland');
+  ])('user name %s: USER_UNKNOWN for auth and account, the store not asked', async (_what, name) => {
+    const { outcome } = await auth(name, 'wonderland');
     expect(outcome.result).toBe('USER_UNKNOWN');
-    expect(pam.calls).toEqual([]);
     expect((await account(name)).result).toBe('USER_UNKNOWN');
     expect(main.asked).toEqual([]);
   });
@@ -299,52 +297,57 @@ describe('config the line cannot be served by: AUTHINFO_UNAVAIL, logged at ERR',
     ['service=imapp', /service=imapp: unknown feature imapp/],
     ['service=', /service= names no feature/],
     ['store=../x', /store=..\/x is not a store name/],
-  ])('%s fails closed, never asking for a password', async (arg, reason) => {
-    const { outcome, pam } = await auth('alice', 'wonderland', [arg]);
+  ])('%s fails closed, never checking the password', async (arg, reason) => {
+    const { outcome } = await auth('alice', 'wonderland', [arg]);
     expect(outcome.result).toBe('AUTHINFO_UNAVAIL');
     expect(texts(outcome, 'ERR').some((t) => reason.test(t))).toBe(true);
-    expect(pam.calls).toEqual([]);
+    expect(main.asked).toEqual([]);
     expect((await account('bob', [arg])).result).toBe('AUTHINFO_UNAVAIL');
   });
   test('more module arguments than the module can send whole', async () => {
     const pam = new FakePam(null, 'wonderland');
-    const outcome = await decide(request('authenticate', 'alice', ['quiet'], { argsTruncated: true }), pam, context());
+    const outcome = await decide(request('authenticate', 'alice', ['quiet'], { argsTruncated: true, password: pam.password(['quiet']) }), context());
     expect(outcome.result).toBe('AUTHINFO_UNAVAIL');
     expect(outcome.reason).toMatch(/more than 32 module arguments/);
   });
 });
 
+// libpam's pam_get_authtok() in the module applies the first-pass options before the worker
+// is asked (test/integration/outcomes.test.ts runs them through real libpam); the policy checks
+// the password it was sent, or answers for its absence.
 describe('passwords: the first-pass options', () => {
   test('try_first_pass with a token from an earlier module: used, no prompt', async () => {
-    const { outcome, pam } = await auth('alice', null, ['try_first_pass'], { token: 'wonderland' });
+    const { outcome, pam } = await auth('alice', null, ['try_first_pass', 'debug'], { token: 'wonderland' });
     expect(outcome.result).toBe('SUCCESS');
-    expect(pam.calls).toEqual(['getAuthtok']);
+    expect(pam.calls).toEqual(['earlier']);
+    expect(texts(outcome, 'DEBUG')).toContain('using the password of an earlier module');
   });
   test('try_first_pass with a wrong token: AUTH_ERR, no prompt again', async () => {
     const { outcome, pam } = await auth('alice', 'wonderland', ['try_first_pass'], { token: 'wrong' });
     expect(outcome.result).toBe('AUTH_ERR');
-    expect(pam.calls).toEqual(['getAuthtok']);
+    expect(pam.calls).toEqual(['earlier']);
   });
-  test('try_first_pass with no token: prompts, and hands the answer on as PAM_AUTHTOK', async () => {
-    const { outcome, pam } = await auth('alice', 'wonderland', ['try_first_pass']);
+  test('try_first_pass with no token: the prompted answer is checked', async () => {
+    const { outcome, pam } = await auth('alice', 'wonderland', ['try_first_pass', 'debug']);
     expect(outcome.result).toBe('SUCCESS');
-    expect(pam.calls).toEqual(['getAuthtok', 'converse ECHO_OFF "Password: " setAuthtok=true']);
+    expect(pam.calls).toEqual(['prompt']);
+    expect(texts(outcome, 'DEBUG')).toContain('prompting for the password');
   });
   test('use_first_pass with a token: used', async () => {
     const { outcome, pam } = await auth('alice', null, ['use_first_pass'], { token: 'wonderland' });
     expect(outcome.result).toBe('SUCCESS');
-    expect(pam.calls).toEqual(['getAuthtok']);
+    expect(pam.calls).toEqual(['earlier']);
   });
   test('use_first_pass with no token: AUTH_ERR, never a prompt', async () => {
     const { outcome, pam } = await auth('alice', 'wonderland', ['use_first_pass']);
     expect(outcome.result).toBe('AUTH_ERR');
-    expect(pam.calls).toEqual(['getAuthtok']);
+    expect(pam.calls).toEqual(['none']);
     expect(main.asked).toEqual([]);
   });
-  test('neither: prompts even when an earlier module has a token', async () => {
-    const { outcome, pam } = await auth('alice', 'wonderland', [], { token: 'wrong' });
-    expect(outcome.result).toBe('SUCCESS');
-    expect(pam.calls).toEqual(['converse ECHO_OFF "Password: " setAuthtok=true']);
+  test('an authentication request without the module\'s word on the password: CONV_ERR, the store not asked', async () => {
+    const outcome = await decide(request('authenticate', 'alice', []), context());
+    expect(outcome.result).toBe('CONV_ERR');
+    expect(main.asked).toEqual([]);
   });
 });
 

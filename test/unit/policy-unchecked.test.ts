@@ -1,9 +1,9 @@
 // Two answers a Kerberos KDC gives that the other stores never do, against decide() itself:
 // an account refused before the password was looked at (passwordOk 'unchecked'), and a right
 // but expired password (state password_expired). Neither may ever become PAM_SUCCESS.
-import { PamRequest, SecretAnswer } from '../../src/protocol/messages';
+import { PamRequest } from '../../src/protocol/messages';
 import { AccountState, Lookup, Store, Verification } from '../../src/stores/store';
-import { decide, PamSide } from '../../src/worker/policy';
+import { decide } from '../../src/worker/policy';
 
 /** A store that gives one fixed verdict and one fixed lookup. */
 class OneAnswer implements Store {
@@ -19,17 +19,14 @@ class OneAnswer implements Store {
   async close(): Promise<void> {}
 }
 
-const pam: PamSide = {
-  getAuthtok: async (): Promise<SecretAnswer> => ({ ok: false, secret: null }),
-  converse: async (): Promise<SecretAnswer> => ({ ok: true, secret: Buffer.from('typed-password') }),
-};
 
 function request(op: 'authenticate' | 'account'): PamRequest {
-  return { op, service: 'smtp', user: Buffer.from('alice'), rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args: [], argsTruncated: false, authtok: null };
+  return { op, service: 'smtp', user: Buffer.from('alice'), rhost: '203.0.113.50', ruser: '', tty: '', logname: '', uid: 0, euid: 0, args: [], argsTruncated: false,
+    password: op === 'authenticate' ? { kind: 'ok', from: 'prompt', secret: Buffer.from('typed-password') } : null };
 }
 
 async function run(op: 'authenticate' | 'account', store: Store): Promise<{ result: string; logs: string[] }> {
-  const o = await decide(request(op), pam, { stores: new Map([['', store]]), storeTimeoutMs: 1000, configFile: '/etc/pam_mapi.conf', accountReuseMs: 0 });
+  const o = await decide(request(op), { stores: new Map([['', store]]), storeTimeoutMs: 1000, configFile: '/etc/pam_mapi.conf', accountReuseMs: 0 });
   return { result: o.result, logs: o.logs.map((l) => `${l.level} ${l.text}`) };
 }
 

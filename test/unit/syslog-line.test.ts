@@ -102,7 +102,7 @@ test('docs/protocol.md states the caps the shim applies (limit + 1 of constants.
   const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/protocol.md'), 'utf8');
   const caps = new Map([...doc.matchAll(/^\| ([A-Z, ]+(?:each ARG)?) \| (\d+) \|$/gm)].map((m) => [m[1], Number(m[2])]));
   expect(caps.get('USER')).toBe(LIMITS.user + 1);
-  expect(caps.get('SECRET')).toBe(LIMITS.password + 1);
+  expect(caps.get('PASSWORD')).toBe(LIMITS.password + 1);
   expect(caps.get('SERVICE, RHOST, RUSER, TTY, LOGNAME, each ARG')).toBe(LIMITS.text + 1);
   // And the shim really caps those items with the text limit.
   const shim = fs.readFileSync(path.join(REPO_ROOT, 'native/shim/pam_mapi.c'), 'utf8');

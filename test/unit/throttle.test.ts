@@ -211,9 +211,9 @@ describe('through decide()', () => {
   const run = (user: string, password: string, rhost: string): ReturnType<typeof decide> => {
     const req: PamRequest = {
       op: 'authenticate', service: 'imap', user: Buffer.from(user), rhost, ruser: '', tty: '', logname: '', uid: 0, euid: 0,
-      args: ['use_first_pass'], argsTruncated: false, authtok: { ok: true, secret: Buffer.from(password) },
+      args: ['use_first_pass'], argsTruncated: false, password: { kind: 'ok', from: 'earlier', secret: Buffer.from(password) },
     };
-    return decide(req, { getAuthtok: async () => ({ ok: true, secret: Buffer.from(password) }), converse: async () => ({ ok: false, secret: null }) }, ctx());
+    return decide(req, ctx());
   };
   test('failures get the longer fail delay; past refuse_after PAM_MAXTRIES without asking the store, with a line of its own', async () => {
     const delays: number[] = [];
