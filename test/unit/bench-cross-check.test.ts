@@ -23,7 +23,7 @@ describe('the Node floor', () => {
     const auth = frameKey(request(Op.AUTHENTICATE));
     const account = frameKey(request(Op.ACCOUNT));
     expect(auth).not.toBe(account);
-    expect(frameKey(new FrameBuilder(MessageType.CONV_ANSWER).u32(Field.STATUS, 0).build())).toBe(String(MessageType.CONV_ANSWER));
+    expect(frameKey(new FrameBuilder(MessageType.RESULT).u32(Field.CODE, Result.SUCCESS).build())).toBe(String(MessageType.RESULT));
   });
 
   it('answers each frame with the recorded frames and closes where the worker closed', async () => {
