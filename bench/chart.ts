@@ -6,11 +6,11 @@ import { pointOf, Results } from './results';
 import { LABELS } from './stacks';
 
 const COLORS: Record<ModuleName, string> = {
-  pam_permit: '#9e9e9e', mapi_file: '#2e7d32', mapi_zarafa: '#1565c0', mapi_ldap: '#6a1b9a', pam_mysql: '#e65100', pam_ldap: '#c62828',
-  mapi_krb5: '#00838f', pam_krb5: '#00838f',
+  pam_permit: '#9e9e9e', node_floor: '#616161', mapi_file: '#2e7d32', mapi_zarafa: '#1565c0', mapi_ldap: '#6a1b9a', pam_mysql: '#e65100', pam_ldap: '#c62828',
+  pam_sss: '#ad1457', mapi_krb5: '#00838f', pam_krb5: '#00838f',
 };
 const DASH: Record<ModuleName, string> = {
-  pam_permit: '2 4', mapi_file: '', mapi_zarafa: '', mapi_ldap: '', pam_mysql: '7 4', pam_ldap: '7 4',
+  pam_permit: '2 4', node_floor: '2 4', mapi_file: '', mapi_zarafa: '', mapi_ldap: '', pam_mysql: '7 4', pam_ldap: '7 4', pam_sss: '7 4',
   mapi_krb5: '', pam_krb5: '7 4',
 };
 const PANEL_W = 440;

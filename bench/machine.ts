@@ -52,6 +52,7 @@ export function machineFacts(): Facts {
     ['slapd', deb('slapd')],
     ['libpam-mysql (pam_mysql)', deb('libpam-mysql')],
     ['libpam-ldapd / nslcd', `${deb('libpam-ldapd')} / ${deb('nslcd')}`],
+    ['libpam-sss / sssd-ldap', `${deb('libpam-sss')} / ${deb('sssd-ldap')}`],
     ['mysql2 / ldapts', `${npmVersion('mysql2')} / ${npmVersion('ldapts')}`],
     ['pam_mapi commit', `${commit}${dirty}`],
     ['load average at start', fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],

@@ -61,9 +61,11 @@ export async function growMysqlUsers(db: PrivateMariaDB, from: number, to: numbe
 }
 
 /** A copy of the first `users` users of KOPANO_DB (object ids 1..users) in a database of its own,
- * so that user counts can be measured side by side in the same minutes. */
+ * so that user counts can be measured side by side in the same minutes. Made afresh each time:
+ * the side-by-side rounds and the miss-cost rounds of one run both ask for the least users. */
 export async function kopanoSubset(db: PrivateMariaDB, users: number): Promise<string> {
   const name = `${KOPANO_DB}_${users}`;
+  await db.sql(`DROP DATABASE IF EXISTS \`${name}\``);
   await createKopanoDatabase(db, name);
   await db.sql(`INSERT INTO \`${name}\`.object SELECT * FROM \`${KOPANO_DB}\`.object WHERE id <= ?;
     INSERT INTO \`${name}\`.objectproperty SELECT * FROM \`${KOPANO_DB}\`.objectproperty WHERE objectid <= ?;

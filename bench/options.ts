@@ -2,7 +2,7 @@
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
 
-export const MODULES = ['pam_permit', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap', 'mapi_krb5', 'pam_krb5'] as const;
+export const MODULES = ['pam_permit', 'node_floor', 'mapi_file', 'mapi_zarafa', 'mapi_ldap', 'pam_mysql', 'pam_ldap', 'pam_sss', 'mapi_krb5', 'pam_krb5'] as const;
 export type ModuleName = (typeof MODULES)[number];
 /** Seconds of load on every module before a user count's points are measured. */
 export const WARMUP_SECONDS = 1;
@@ -28,18 +28,24 @@ export interface BenchOptions {
   missCostOnly: boolean;
   /** Only the throttle's and the accounting log's cost (hot-path.ts), no comparison. */
   hotPathOnly: boolean;
+  /** The cross-check against the outside-style harness (cross-check.ts), at the least users. */
+  crossCheck: boolean;
+  /** Only the cross-check, with pam_load's right-passwords-only runs beside (a diagnosis). */
+  crossCheckOnly: boolean;
+  /** Seconds per run of the cross-check. */
+  crossSeconds: number;
   /** Where BENCHMARKS.md, chart.svg and results.json go (the checkout for the default run). */
   markdownFile: string;
   chartFile: string;
   jsonFile: string;
-  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'krb5' | 'custom';
+  mode: 'default' | 'quick' | 'soak' | 'miss-cost' | 'hot-path' | 'cross-check' | 'krb5' | 'custom';
   /** The exact command, for the report. */
   command: string;
 }
 
-const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path | --krb5] [--users 1000,10000,100000] [--clients 1,4,16,32]
+const USAGE = `usage: npm run bench [-- --quick | --soak | --miss-cost | --hot-path | --cross-check | --krb5] [--users 1000,10000,100000] [--clients 1,4,16,32]
                  [--seconds 3] [--modules ${MODULES.join(',')}] [--wrong-every 10]
-                 [--pool-size 4] [--soak-requests 100000] [--no-soak] [--out DIR]
+                 [--pool-size 4] [--soak-requests 100000] [--no-soak] [--no-cross-check] [--out DIR]
        npm run bench -- --report bench/results.json   (the report and chart again from a run's figures)`;
 
 function list(v: string, what: string): number[] {
@@ -61,6 +67,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakOnly: false,
     missCostOnly: false,
     hotPathOnly: false,
+    crossCheck: true,
+    crossCheckOnly: false,
+    crossSeconds: 2,
     markdownFile: path.join(REPO_ROOT, 'BENCHMARKS.md'),
     chartFile: path.join(REPO_ROOT, 'bench/chart.svg'),
     jsonFile: path.join(REPO_ROOT, 'bench/results.json'),
@@ -77,7 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     };
     switch (a) {
       case '--quick':
-        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 20000, soakStep: 5000, mode: 'quick' });
+        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 20000, soakStep: 5000, crossSeconds: 1, mode: 'quick' });
         break;
       case '--soak':
         Object.assign(o, { users: [1000], soakOnly: true, mode: 'soak', modules: ['mapi_file', 'mapi_zarafa'] });
@@ -88,14 +97,23 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--hot-path':
         Object.assign(o, { users: [1000], clients: [1, 16], hotPathOnly: true, soakRequests: 0, mode: 'hot-path', modules: ['mapi_file'] });
         break;
+      case '--cross-check':
+        Object.assign(o, { users: [1000], clients: [1, 16], crossCheckOnly: true, soakRequests: 0, mode: 'cross-check' });
+        break;
+      case '--no-cross-check': o.crossCheck = false; break;
       case '--krb5':
         // Only the Kerberos rows (bench/krb5.ts), at the quick run's counts.
-        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 0, mode: 'krb5', modules: ['mapi_krb5', 'pam_krb5'] });
+        Object.assign(o, { users: [1000], clients: [1, 4, 16], seconds: 2, soakRequests: 0, crossCheck: false, mode: 'krb5', modules: ['mapi_krb5', 'pam_krb5'] });
         break;
       case '--users': o.users = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--clients': o.clients = list(value(), a).sort((x, y) => x - y); o.mode = 'custom'; break;
       case '--seconds': o.seconds = Number(value()); o.mode = 'custom'; break;
-      case '--wrong-every': o.wrongEvery = list(value(), a)[0]; break;
+      case '--wrong-every': {
+        // 0: right passwords only.
+        const v = value();
+        o.wrongEvery = v === '0' ? 0 : list(v, a)[0];
+        break;
+      }
       case '--pool-size': o.poolSize = list(value(), a)[0]; o.mode = 'custom'; break;
       case '--soak-requests': o.soakRequests = list(value(), a)[0]; break;
       case '--no-soak': o.soakRequests = 0; break;

@@ -76,9 +76,11 @@ export class CpuMeter {
   }
 
   /** childrenPercent: the children that ended in the interval (pam_load: libpam and the module
-   * under test, which for pam_krb5 is where the Kerberos work is done). */
-  stop(): { processPercent: number[]; machinePercent: number; othersPercent: number; childrenPercent: number } {
+   * under test, which for pam_krb5 is where the Kerberos work is done); clientSeconds: the same
+   * as CPU seconds. */
+  stop(): { processPercent: number[]; processSeconds: number[]; machinePercent: number; othersPercent: number; childrenPercent: number; clientSeconds: number } {
     const wall = Number(process.hrtime.bigint() - this.t0) / 1e9;
+    const children = childrenCpuSeconds() - this.childrenStart;
     const m = machineCpu();
     const used = this.pids.map((p, i) => cpuSeconds(p) - this.start[i]);
     const ours = this.oursNow() - this.oursStart + used.reduce((a, b) => a + b, 0);
@@ -86,9 +88,11 @@ export class CpuMeter {
     const busy = m.busy - this.machineStart.busy;
     return {
       processPercent: used.map((u) => (100 * u) / wall),
+      processSeconds: used,
       machinePercent: (100 * busy) / total,
       othersPercent: Math.max(0, (100 * (busy - ours)) / total),
-      childrenPercent: (100 * (childrenCpuSeconds() - this.childrenStart)) / wall,
+      childrenPercent: (100 * children) / wall,
+      clientSeconds: children,
     };
   }
 }

@@ -10,6 +10,8 @@ import { MissKind, missMedian, MISS_ROUNDS } from './miss-cost';
 import { hotMedian, HOT_ROUNDS, HOT_VARIANTS } from './hot-path';
 import { scalingMedian } from './scaling';
 import { checkTargets } from './targets';
+import { AGREE, CROSS_ROUNDS, CROSS_TOOLS, CrossPoint, crossMedian } from './cross-check';
+import { CpuPerTx } from './cpu-per-tx';
 
 export const BEGIN = '<!-- BEGIN npm run bench: generated, rewritten by every run -->';
 export const END = '<!-- END npm run bench -->';
@@ -24,14 +26,19 @@ function table(head: string[], rows: string[][], numbers = true): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 || !numbers ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** "worker 137, mariadbd 53, client 180" (µs per transaction). */
+function cpuCell(c: CpuPerTx[] | undefined): string {
+  return c === undefined || c.length === 0 ? '-' : c.map((x) => `${x.process} ${n0(x.us)}`).join(', ');
+}
+
 function pointRow(p: Point): string[] {
   const l = p.load;
   return [LABELS[p.module], String(p.clients), n0(l.authsPerS), us(l.p50), us(l.p90), us(l.p99), us(l.max),
     `${n0(l.failed)} / ${n0(l.transactions)}`, n0(l.wrongAnswers),
-    p.workerCpu === null ? '-' : `${n0(p.workerCpu)}%`, p.serverCpu === null ? '-' : `${n0(p.serverCpu)}%`, `${n0(p.machineCpu)}%`, `${n0(p.othersCpu)}%`];
+    p.workerCpu === null ? '-' : `${n0(p.workerCpu)}%`, p.serverCpu === null ? '-' : `${n0(p.serverCpu)}%`, cpuCell(p.cpuPerTx), `${n0(p.machineCpu)}%`, `${n0(p.othersCpu)}%`];
 }
 
-const POINT_HEAD = ['module', 'clients', 'auths/s', 'p50', 'p90', 'p99', 'max', 'failed / transactions', 'wrong answers', 'worker CPU', 'server CPU', 'machine CPU', 'others\' CPU'];
+const POINT_HEAD = ['module', 'clients', 'auths/s', 'p50', 'p90', 'p99', 'max', 'failed / transactions', 'wrong answers', 'worker CPU', 'server CPU', 'CPU µs per transaction', 'machine CPU', 'others\' CPU'];
 
 function modulesOf(r: Results): ModuleName[] {
   return MODULES.filter((m) => r.options.modules.includes(m));
@@ -119,6 +126,59 @@ function sideBySide(r: Results, many: number): string[] {
         return m ? `${n0(m.authsPerS)} (p99 ${us(m.p99)})` : '-';
       })],
     ]),
+    '',
+  ];
+}
+
+/** Why a module's two figures may differ by design: what pam_load does that the harness does not. */
+function crossNote(r: Results, points: CrossPoint[], m: ModuleName, clients: number): string {
+  const own = crossMedian(points, m, clients, 'pam_load');
+  const outside = crossMedian(points, m, clients, 'pam-threads');
+  if (!own || !outside) return '-';
+  const d = own.authsPerS / outside.authsPerS - 1;
+  if (Math.abs(d) <= AGREE) return 'agree';
+  // pam_permit and the Node floor take any password: pam_load sends them no wrong ones.
+  const right = m === 'pam_permit' || m === 'node_floor' ? undefined : crossMedian(points, m, clients, 'pam_load, right passwords only');
+  if (right && Math.abs(right.authsPerS / outside.authsPerS - 1) <= AGREE) {
+    return `**disagree**: pam_load with right passwords only agrees (${n0(right.authsPerS)}): the difference is its every ${r.options.wrongEvery}th wrong password`;
+  }
+  // How far one tool's own rounds lie apart: the machine's noise, whatever the tool.
+  const spread = Math.max(...CROSS_TOOLS.map((t) => {
+    const rounds = points.filter((p) => p.module === m && p.clients === clients && p.tool === t).map((p) => p.authsPerS);
+    return rounds.length === 0 ? 1 : Math.max(...rounds) / Math.min(...rounds);
+  }));
+  return spread > 1 + 2 * AGREE
+    ? `**disagree**: one tool's own rounds spread ${n1(spread)}× (a busy machine); see bench/README.md`
+    : '**disagree**: see bench/README.md (the cross-check)';
+}
+
+function crossPart(r: Results): string[] {
+  const points = r.crossCheck ?? [];
+  if (points.length === 0) return [];
+  const tools = CROSS_TOOLS.filter((t) => points.some((p) => p.tool === t));
+  const clients = [...new Set(points.map((p) => p.clients))].sort((a, b) => a - b);
+  const cpu = (m: ModuleName, c: number, tool: string): string => {
+    // The median round's CPU per transaction (by auths/s) stands for the tool's.
+    const at = points.filter((p) => p.module === m && p.clients === c && p.tool === tool).sort((a, b) => a.authsPerS - b.authsPerS);
+    return at.length === 0 ? '-' : cpuCell(at[Math.floor((at.length - 1) / 2)].cpuPerTx);
+  };
+  const rows = clients.flatMap((c) => modulesOf(r).filter((m) => points.some((p) => p.module === m && p.clients === c)).map((m) => [
+    LABELS[m], String(c),
+    ...tools.map((t) => {
+      const x = crossMedian(points, m, c, t);
+      return x ? `${n0(x.authsPerS)} (p50 ${us(x.p50)})` : '-';
+    }),
+    ...tools.map((t) => cpu(m, c, t)),
+    crossNote(r, points, m, c),
+  ]));
+  return [
+    `### Cross-check: the benchmark's load generator against an outside-style harness (${n0(points[0].users)} users, median of ${CROSS_ROUNDS} rounds, alternating)`,
+    '',
+    'pam_load runs as in the points above (every ' + `${r.options.wrongEvery}th password wrong, a no-op fail-delay hook); pam-threads (\`bench/harness/pam-threads.c\`, built by the run with gcc)`
+      + ' is written apart from it: right passwords only, its own loop and clock. They agree when the medians differ by at most '
+      + `${n0(AGREE * 100)}% of the harness's.`,
+    '',
+    table(['module', 'clients', ...tools.map((t) => `${t}: auths/s`), ...tools.map((t) => `${t}: CPU µs per transaction`), ''], rows),
     '',
   ];
 }
@@ -224,6 +284,7 @@ export function generated(r: Results): string {
     `Command: \`${r.options.command}\` (as root, from the checkout). Wall clock: ${n1(r.wallSeconds / 60)} min.`,
     r.points.length === 0
       ? (r.options.missCostOnly ? 'Only the zarafa store\'s unknown-name cost.' : r.options.hotPathOnly ? 'Only the throttle\'s and the accounting log\'s cost.'
+        : r.options.crossCheckOnly ? 'Only the cross-check, with pam_load\'s right-passwords-only runs beside it.'
         : `Only the memory soak: ${n0(r.options.soakRequests)} requests per worker.`)
       : `Users: ${r.levels.map((l) => n0(l.users)).join(', ')}; clients: ${r.options.clients.join(', ')}; ${r.options.seconds} s per point;`
         + ` every ${r.options.wrongEvery}th transaction with a wrong password (not for pam_permit); zarafa store pool_size ${r.options.poolSize}.`,
@@ -238,6 +299,7 @@ export function generated(r: Results): string {
       '',
     ] : []),
     ...comparison(r),
+    ...crossPart(r),
     ...krb5Part(r),
     ...missPart(r),
     ...hotPart(r),
@@ -254,6 +316,11 @@ export function generated(r: Results): string {
     '- Worker CPU and server CPU are percent of one core over the point (server: mariadbd for zarafa and pam_mysql, slapd for ldap, slapd + nslcd for pam_ldap, krb5kdc for the Kerberos rows);'
       + ' machine CPU is percent of all cores, others\' CPU the part of it used by processes that are not this benchmark\'s'
       + ' (another job on the machine: figures with much of it are noisy). The worker logs each request at info level to a file, as under journald.',
+    '- CPU µs per transaction: each process\'s user + system time over the point (`/proc/<pid>/stat`) divided by the point\'s transactions;'
+      + ' "client" is pam_load itself (libpam and the module in its threads), from its rusage. pam_sss + sssd: sssd\'s monitor, back end (sssd_be)'
+      + ' and responders (sssd_pam, sssd_nss) in a private mount namespace, the LDAP provider against the same slapd, no credential cache.',
+    '- The Node floor: a do-nothing Node server (`bench/node-floor-server.ts`) behind pam_mapi.so that answers each frame with the frames a real'
+      + ' file-store worker sent in one recorded transaction: the same socket and round trips, none of the work.',
     ...(r.syslog !== null ? [`- Syslog messages the modules sent during the run (to a private drain at /dev/log): ${Object.entries(r.syslog.counts).map(([k, v]) => `${k} ${n0(v)}`).join(', ') || 'none'}.`] : []),
     '',
     END,
@@ -262,10 +329,11 @@ export function generated(r: Results): string {
 
 const HEADER = `# Benchmarks
 
-\`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit (the floor), pam_mapi with
-its file, zarafa and ldap stores, pam_mysql and pam_ldap with nslcd, against a private MariaDB and slapd it fills
-and removes; and pam_mapi's krb5 store beside Debian's pam_krb5 against one private KDC (at the least user count). \`npm run bench -- --quick\` is a smoke run; \`--help\` lists the options. What was tried and what
-helped is in [bench/README.md](bench/README.md).
+\`npm run bench\` (\`scripts/bench.sh\`) runs whole PAM transactions through pam_permit and the Node floor (the floors),
+pam_mapi with its file, zarafa and ldap stores, pam_mysql, pam_ldap with nslcd and pam_sss with sssd, against a private
+MariaDB and slapd it fills and removes, and checks its figures against an outside-style harness; and pam_mapi's krb5
+store beside Debian's pam_krb5 against one private KDC (at the least user count). \`npm run bench -- --quick\` is a smoke
+run; \`--help\` lists the options. What was tried and what helped is in [bench/README.md](bench/README.md).
 
 `;
 

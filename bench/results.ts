@@ -4,6 +4,8 @@ import type { DbWork } from './mariadb-status';
 import type { BenchOptions, ModuleName } from './options';
 import type { MissCostPoint } from './miss-cost';
 import type { HotPathPoint } from './hot-path';
+import type { CrossPoint } from './cross-check';
+import type { CpuPerTx } from './cpu-per-tx';
 import type { LoadResult } from './pam-load';
 import type { PkLookup } from './pk-lookup';
 import type { ScalingPoint } from './scaling';
@@ -28,6 +30,8 @@ export interface Point {
   othersCpu: number;
   /** MariaDB's work per transaction (zarafa, pam_mysql), else null. */
   db: DbWork | null;
+  /** CPU µs per transaction by process (cpu-per-tx.ts); absent in older runs. */
+  cpuPerTx?: CpuPerTx[];
 }
 
 export interface WorkerAfter {
@@ -61,6 +65,8 @@ export interface Results {
   missCost?: MissCostPoint[];
   /** The throttle and the accounting log, with and without (hot-path.ts); absent in older runs. */
   hotPath?: HotPathPoint[];
+  /** The cross-check against the outside-style harness (cross-check.ts); absent in older runs. */
+  crossCheck?: CrossPoint[];
   soak: SoakResult[];
   /** Syslog messages the run's modules sent, by module (null: not counted). */
   syslog: SyslogCounts | null;

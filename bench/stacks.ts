@@ -10,18 +10,22 @@ import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../src/sandb
 import { krb5StoreSection, PAM_KRB5_CONF, pamKrb5Lines, pamKrb5Prefix, writePamKrb5Conf } from './krb5';
 import { KOPANO_DB, PLAIN_DB, READER, userPassword } from './mysql-fill';
 import { ModuleName } from './options';
+import { pamModuleDir } from './env';
 import { USER_PREFIX } from './pam-load';
 import { BenchWorker } from './worker';
 import { PrivateNslcd } from './nslcd';
+import { PrivateSssd } from './sssd';
 import { Snapshot } from './snapshot';
 
 export const LABELS: Record<ModuleName, string> = {
   pam_permit: 'pam_permit (floor)',
+  node_floor: 'Node floor (replays the worker)',
   mapi_file: 'pam_mapi file',
   mapi_zarafa: 'pam_mapi zarafa',
   mapi_ldap: 'pam_mapi ldap',
   pam_mysql: 'pam_mysql',
   pam_ldap: 'pam_ldap + nslcd',
+  pam_sss: 'pam_sss + sssd',
   mapi_krb5: 'pam_mapi krb5',
   pam_krb5: 'pam_krb5',
 };
@@ -52,6 +56,7 @@ export interface Servers {
   db: PrivateMariaDB;
   slapd: PrivateSlapd;
   nslcd: PrivateNslcd | null;
+  sssd: PrivateSssd | null;
   /** The private KDC of the Kerberos rows (bench/krb5.ts), when they are measured. */
   kdc: PrivateKdc | null;
 }
@@ -66,6 +71,7 @@ export function plainServices(s: Servers): string {
   const mysql = `pam_mysql.so user=${READER.user} passwd=${READER.password} host=${s.db.socketPath} db=${PLAIN_DB} table=pam_users usercolumn=login passwdcolumn=password crypt=3`;
   write('mysql', [`auth required ${mysql}`, `account required ${mysql}`]);
   write('ldapd', ['auth required pam_ldap.so', 'account required pam_ldap.so']);
+  write('sss', ['auth required pam_sss.so', 'account required pam_sss.so']);
   if (s.kdc) {
     write('krb5', pamKrb5Lines(s.kdc));
     writePamKrb5Conf(s.kdc, path.join(dir, PAM_KRB5_CONF));
@@ -73,11 +79,16 @@ export function plainServices(s: Servers): string {
   return dir;
 }
 
-export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'pam_krb5', dir: string, s: Servers): Target {
+export function plainTarget(module: 'pam_permit' | 'pam_mysql' | 'pam_ldap' | 'pam_sss' | 'pam_krb5', dir: string, s: Servers): Target {
   switch (module) {
     case 'pam_permit': return { module, confDir: dir, service: 'permit', processes: false, checksPassword: false };
     case 'pam_mysql': return { module, confDir: dir, service: 'mysql', processes: true, checksPassword: true };
     case 'pam_ldap': return { module, confDir: dir, service: 'ldapd', processes: false, prefix: s.nslcd?.prefix, checksPassword: true };
+    // pam_sss leaves a thread-specific-data destructor behind when pam_end unloads it, and a
+    // client thread that ends after that crashes (SIGSEGV in __nptl_deallocate_tsd): the
+    // module is preloaded so that it stays loaded, as in a process that keeps using it.
+    case 'pam_sss': return { module, confDir: dir, service: 'sss', processes: false, checksPassword: true,
+      prefix: [...(s.sssd?.prefix ?? []), 'env', `LD_PRELOAD=${path.join(pamModuleDir() ?? '/lib/security', 'pam_sss.so')}`] };
     case 'pam_krb5': return { module, confDir: dir, service: 'krb5', processes: false, prefix: pamKrb5Prefix(dir), checksPassword: true };
   }
 }

@@ -5,6 +5,7 @@ import { pointOf, Results } from './results';
 import { missMedian } from './miss-cost';
 import { SCALING_ROUNDS, scalingMedian } from './scaling';
 import { MAPI_STORES } from './stacks';
+import { AGREE, crossMedian } from './cross-check';
 
 export interface TargetCheck {
   target: string;
@@ -30,14 +31,29 @@ export function checkTargets(r: Results): TargetCheck[] {
     out.push({ target, measured: 'not measured in this run', met: null });
   };
 
-  const ratio = (target: string, a: ModuleName, b: ModuleName, factor: number): void => {
-    const pa = at(a);
-    const pb = at(b);
+  const ratio = (target: string, a: ModuleName, b: ModuleName, factor: number, clients = many): void => {
+    const pa = at(a, clients);
+    const pb = at(b, clients);
     if (!pa || !pb) return none(target);
     const x = pa.load.authsPerS / pb.load.authsPerS;
     out.push({ target, measured: `${fmt(pa.load.authsPerS)} / ${fmt(pb.load.authsPerS)} auths/s = ${fmt(x, 2)}×`, met: x >= factor });
   };
+  // Issue 15: the worker's CPU per transaction against the Node floor's (a do-nothing Node
+  // server replaying the worker's frames over the same socket and round trips).
+  const cpuOf = (m: ModuleName, process: string): number | undefined => at(m)?.cpuPerTx?.find((c) => c.process === process)?.us;
+  const floorCpu = cpuOf('node_floor', 'node floor');
+  for (const [store, factor] of [['file', 1.3], ['zarafa', 1.8], ['ldap', 2.5]] as const) {
+    const target = `${store}: worker CPU per transaction ≤ ${factor}× the Node floor's at ${many} clients`;
+    const w = cpuOf(`mapi_${store}`, 'worker');
+    if (w === undefined || floorCpu === undefined || floorCpu <= 0) {
+      none(target);
+      continue;
+    }
+    out.push({ target, measured: `${fmt(w)} µs / ${fmt(floorCpu)} µs = ${fmt(w / floorCpu, 2)}×`, met: w <= factor * floorCpu });
+  }
+
   ratio(`zarafa ≥ 5× pam_mysql at ${many} clients, ${fmt(most)} users`, 'mapi_zarafa', 'pam_mysql', 5);
+  if (r.options.clients.includes(1)) ratio(`zarafa ≥ 3× pam_mysql at 1 client, ${fmt(most)} users`, 'mapi_zarafa', 'pam_mysql', 3, 1);
 
   const z = at('mapi_zarafa');
   const my = at('pam_mysql');
@@ -46,6 +62,14 @@ export function checkTargets(r: Results): TargetCheck[] {
   } else none(`zarafa p99 ≤ pam_mysql p50 at ${many} clients`);
 
   ratio(`ldap ≥ 3× pam_ldap+nslcd at ${many} clients, ${fmt(most)} users`, 'mapi_ldap', 'pam_ldap', 3);
+  ratio(`ldap ≥ 10× pam_sss+sssd at ${many} clients, ${fmt(most)} users`, 'mapi_ldap', 'pam_sss', 10);
+
+  const permit1 = at('pam_permit', 1);
+  const file1 = at('mapi_file', 1);
+  const p50Target = 'file: 1-client p50 ≤ 3× pam_permit\'s p50';
+  if (permit1 && file1) {
+    out.push({ target: p50Target, measured: `${fmt(file1.load.p50)} µs / ${fmt(permit1.load.p50)} µs = ${fmt(file1.load.p50 / permit1.load.p50, 2)}×`, met: file1.load.p50 <= 3 * permit1.load.p50 });
+  } else none(p50Target);
 
   const permit = at('pam_permit', 1);
   const pk = r.levels.find((l) => l.users === most)?.pk;
@@ -95,7 +119,22 @@ export function checkTargets(r: Results): TargetCheck[] {
     out.push({ target: `${w.module.replace('mapi_', '')} worker RSS ≤ ${RSS_LIMIT_MB} MB at ${fmt(most)} users after the run`, measured: `${fmt(mb, 1)} MB (peak ${fmt(w.hwmKb / 1024, 1)} MB)`, met: mb <= RSS_LIMIT_MB });
   }
 
-  const wrong = r.points.reduce((a, p) => a + p.load.wrongAnswers, 0) + r.soak.reduce((a, s) => a + s.wrongAnswers, 0);
+  // The benchmark's own figures against the outside-style harness's (cross-check.ts).
+  const cross = r.crossCheck ?? [];
+  const crossTarget = `the benchmark agrees with an outside-style harness within ${fmt(AGREE * 100)}% (auths/s, median of rounds)`;
+  const rows = [...new Set(cross.map((p) => `${p.module} ${p.clients}`))].map((k) => {
+    const [m, c] = k.split(' ');
+    const own = crossMedian(cross, m as ModuleName, Number(c), 'pam_load');
+    const outside = crossMedian(cross, m as ModuleName, Number(c), 'pam-threads');
+    return own && outside ? Math.abs(own.authsPerS / outside.authsPerS - 1) <= AGREE : null;
+  }).filter((x): x is boolean => x !== null);
+  if (rows.length > 0) {
+    const agree = rows.filter((x) => x).length;
+    out.push({ target: crossTarget, measured: `${agree} of ${rows.length} rows agree (see the cross-check table)`, met: agree === rows.length });
+  } else none(crossTarget);
+
+  const wrong = r.points.reduce((a, p) => a + p.load.wrongAnswers, 0) + r.soak.reduce((a, s) => a + s.wrongAnswers, 0)
+    + cross.reduce((a, p) => a + p.wrongAnswers, 0);
   out.push({ target: 'every answer right (wrong passwords refused, right ones accepted)', measured: `${fmt(wrong)} wrong answers`, met: wrong === 0 });
   return out;
 }

@@ -11,20 +11,36 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if [ -z "${PAM_MAPI_BENCH_NS:-}" ]; then
   installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-  had_pam_ldap=0
+  had_pam_ldap=0 had_pam_sss=0 had_pwquality=0 had_nss_sss=0
   installed libpam-ldapd && had_pam_ldap=1
+  installed libpam-sss && had_pam_sss=1
+  installed libpam-pwquality && had_pwquality=1
+  installed libnss-sss && had_nss_sss=1
   had_pam_krb5=0
   installed libpam-krb5 && had_pam_krb5=1
+  nsswitch=$(mktemp)
+  cp -p /etc/nsswitch.conf "$nsswitch"
   bash scripts/bootstrap.sh bench
-  # Debian's libpam-ldapd and libpam-krb5 add pam_ldap and pam_krb5 to /etc/pam.d/common-*
-  # when they are installed; the benchmark only needs the module files. Take that back when
-  # this run installed them.
+  # Debian's libpam-ldapd, libpam-krb5, libpam-sss and libpam-pwquality (which sssd brings)
+  # add their modules to /etc/pam.d/common-* when installed, and libnss-sss adds sss to
+  # /etc/nsswitch.conf; the benchmark only needs the files. Take that back when this run
+  # installed them.
   if [ $had_pam_ldap -eq 0 ] && installed libpam-ldapd; then
     pam-auth-update --package --remove ldap
   fi
   if [ $had_pam_krb5 -eq 0 ] && installed libpam-krb5; then
     pam-auth-update --package --remove krb5
   fi
+  if [ $had_pam_sss -eq 0 ] && installed libpam-sss; then
+    pam-auth-update --package --remove sss
+  fi
+  if [ $had_pwquality -eq 0 ] && installed libpam-pwquality; then
+    pam-auth-update --package --remove pwquality
+  fi
+  if [ $had_nss_sss -eq 0 ] && installed libnss-sss; then
+    cp -p "$nsswitch" /etc/nsswitch.conf
+  fi
+  rm -f "$nsswitch"
   bash scripts/build.sh
   if [ -e /dev/log ]; then
     exec unshare --mount --propagation private env PAM_MAPI_BENCH_NS=1 node dist/bench/run.js "$@"

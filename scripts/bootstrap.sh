@@ -23,9 +23,9 @@ packages+=(libkrb5-dev krb5-kdc krb5-admin-server libfaketime)
 # checks the metrics the worker serves.
 packages+=(logrotate prometheus)
 # `bootstrap.sh bench`: also the modules the benchmark compares with. Only the benchmark asks:
-# Debian's libpam-ldapd and libpam-krb5 change /etc/pam.d/common-* when installed
-# (scripts/bench.sh undoes it).
-if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd libpam-krb5); fi
+# Debian's libpam-ldapd, libpam-krb5, libpam-sss and libpam-pwquality change /etc/pam.d/common-*
+# and libnss-sss /etc/nsswitch.conf when installed (scripts/bench.sh undoes that).
+if [ "${1:-}" = bench ]; then packages+=(libpam-mysql libpam-ldapd nslcd libpam-krb5 sssd-ldap libpam-sss); fi
 
 missing=()
 for p in "${packages[@]}"; do
