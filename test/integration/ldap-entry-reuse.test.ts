@@ -47,7 +47,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 beforeAll(async () => {
   slapd = await PrivateSlapd.start({ ldapPort: await freePort(), ldapsPort: await freePort() });
-  const users = ['ann', 'ben', 'cid', 'dee', 'eli', 'fay', 'gus', 'hal', 'ida', 'jon', 'kim']
+  const users = ['ann', 'ben', 'cid', 'dee', 'eli', 'fay', 'gus', 'hal', 'ida', 'jon', 'kim', 'lee']
     .map((cn) => person(cn, `${cn}-pw-1`)).join('');
   await slapd.add(`dn: ${MOVED}\nobjectClass: organizationalUnit\nou: moved\n\n${users}`
     + `dn: ${GROUP_DN}\nobjectClass: groupOfNames\ncn: reuse\nmember: cn=kim,${PEOPLE}\nmember: cn=ann,${PEOPLE}\n`);
@@ -188,12 +188,18 @@ describe('what an attacker sees', () => {
     const keptWrong = await counted(async () => {
       expect((await pamRun(box, 'std', 'ida', ['wrong'])).auth).toBe('PAM_AUTH_ERR');
     });
-    // ... or not (the wrong password dropped it).
+    // ... or not (lee has not logged in).
     const freshWrong = await counted(async () => {
-      expect((await pamRun(box, 'std', 'ida', ['wrong'])).auth).toBe('PAM_AUTH_ERR');
+      expect((await pamRun(box, 'std', 'lee', ['wrong'])).auth).toBe('PAM_AUTH_ERR');
     });
     expect(keptWrong).toEqual({ binds: 1, searches: 1 });
     expect(freshWrong).toEqual({ binds: 1, searches: 1 });
+    // The search that confirmed the wrong password replaced the kept entry: the user's next
+    // login is one bind again.
+    const next = await counted(async () => {
+      expect(await login('std', 'ida', 'ida-pw-1')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    });
+    expect(next).toEqual({ binds: 1, searches: 0 });
   });
 
   test('wrong passwords keep nothing: the next right login searches', async () => {

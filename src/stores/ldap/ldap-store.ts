@@ -87,9 +87,10 @@ export class LdapStore implements Store {
       const passwordOk = kept !== undefined && kept.entry.dn === entry.dn
         ? false
         : await this.checkPassword(conn, entry, login, password, signal);
-      // Kept only after a right password: wrong guesses at many names do not push out the
-      // entries of the users who log in.
-      const record: CachedEntry = passwordOk ? this.entries.put(login, entry) : { entry, readAt: 0 };
+      // Kept after a right password, or in place of the kept entry it re-reads; never for a new
+      // name after a wrong one, so wrong guesses at many names do not push out the entries of
+      // the users who log in.
+      const record: CachedEntry = passwordOk || kept !== undefined ? this.entries.put(login, entry) : { entry, readAt: 0 };
       // The access rules may cost a query; they matter only once the password is right.
       return { found: true, passwordOk, user: await this.facts(conn, record, login, passwordOk, signal) };
     });
