@@ -9,6 +9,10 @@ import { pamRun } from '../helpers/pam';
 
 /** The window of the stores that test its end: short, so the tests wait little. */
 const SHORT_S = 1;
+/** The require_group store's window: two logins must fit in it. */
+const GROUP_S = 2;
+/** Short, so the paused directory's requests end soon. */
+const STORE_TIMEOUT_S = 2;
 const MOVED = `ou=moved,${PEOPLE}`;
 const GROUP_DN = `cn=reuse,${GROUPS}`;
 
@@ -47,7 +51,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 beforeAll(async () => {
   slapd = await PrivateSlapd.start({ ldapPort: await freePort(), ldapsPort: await freePort() });
-  const users = ['ann', 'ben', 'cid', 'dee', 'eli', 'fay', 'gus', 'hal', 'ida', 'jon', 'kim', 'lee']
+  const users = ['ann', 'ben', 'cid', 'dee', 'eli', 'fay', 'gus', 'hal', 'ida', 'jon', 'kim', 'lee', 'mia']
     .map((cn) => person(cn, `${cn}-pw-1`)).join('');
   await slapd.add(`dn: ${MOVED}\nobjectClass: organizationalUnit\nou: moved\n\n${users}`
     + `dn: ${GROUP_DN}\nobjectClass: groupOfNames\ncn: reuse\nmember: cn=kim,${PEOPLE}\nmember: cn=ann,${PEOPLE}\n`);
@@ -60,9 +64,9 @@ beforeAll(async () => {
     section('std'),
     section('off', 'entry_cache_timeout = 0\n'),
     section('short', `entry_cache_timeout = ${SHORT_S}\n`),
-    section('group', `entry_cache_timeout = ${SHORT_S}\nrequire_group = ${GROUP_DN}\n`),
+    section('group', `entry_cache_timeout = ${GROUP_S}\nrequire_group = ${GROUP_DN}\n`),
     section('pw', 'auth_method = password\n'),
-  ].join('\n'));
+  ].join('\n'), `store_timeout = ${STORE_TIMEOUT_S}\n`);
   for (const store of ['std', 'off', 'short', 'group', 'pw']) {
     box.service(store, [`auth required {module} store=${store} ${box.workerArg}`, `account required {module} store=${store} ${box.workerArg}`]);
   }
@@ -153,10 +157,9 @@ describe('after the window', () => {
     await sleep(SHORT_S * 1000 + 100);
     const ops = await counted(async () => {
       expect((await pamRun(box, 'short', 'hal', ['hal-pw-1'])).auth).toBe('PAM_PERM_DENIED');
-      // A transaction of its own (as Dovecot's account check can be): the entry auth just read.
-      expect((await pamRun(box, 'short', 'hal', [], { accountOnly: true })).account).toBe('PAM_PERM_DENIED');
     });
     expect(ops).toEqual({ binds: 1, searches: 1 });
+    expect((await pamRun(box, 'short', 'hal', [], { accountOnly: true })).account).toBe('PAM_PERM_DENIED');
   });
 
   test('require_group: the membership is read again after the window', async () => {
@@ -165,16 +168,42 @@ describe('after the window', () => {
     });
     // The user's search and the group's.
     expect(first).toEqual({ binds: 1, searches: 2 });
-    // Within the window, an account check of its own reads neither again.
+    // Within the window, the next login reads neither again.
     const kept = await counted(async () => {
-      expect((await pamRun(box, 'group', 'kim', [], { accountOnly: true })).account).toBe('PAM_SUCCESS');
+      expect((await pamRun(box, 'group', 'kim', ['kim-pw-1'])).auth).toBe('PAM_SUCCESS');
     });
-    expect(kept).toEqual({ binds: 0, searches: 0 });
+    expect(kept).toEqual({ binds: 1, searches: 0 });
     await slapd.modify(`dn: ${GROUP_DN}\nchangetype: modify\nreplace: member\nmember: cn=ann,${PEOPLE}\n`);
-    await sleep(SHORT_S * 1000 + 100);
+    await sleep(GROUP_S * 1000 + 100);
     expect((await pamRun(box, 'group', 'kim', ['kim-pw-1'])).auth).toBe('PAM_PERM_DENIED');
     expect((await pamRun(box, 'group', 'kim', [], { accountOnly: true })).account).toBe('PAM_PERM_DENIED');
   });
+});
+
+describe('an account check of its own (no authentication in its transaction)', () => {
+  test('searches, even within the window, and its entry serves the next login', async () => {
+    expect(await login('std', 'mia', 'mia-pw-1')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    const account = await counted(async () => {
+      expect((await pamRun(box, 'std', 'mia', [], { accountOnly: true })).account).toBe('PAM_SUCCESS');
+    });
+    expect(account).toEqual({ binds: 0, searches: 1 });
+    const next = await counted(async () => {
+      expect((await pamRun(box, 'std', 'mia', ['mia-pw-1'])).auth).toBe('PAM_SUCCESS');
+    });
+    expect(next).toEqual({ binds: 1, searches: 0 });
+  });
+
+  test('a hung directory: PAM_AUTHINFO_UNAVAIL for auth and for account, although the entry is kept', async () => {
+    expect(await login('std', 'mia', 'mia-pw-1')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+    slapd.pause();
+    try {
+      expect((await pamRun(box, 'std', 'mia', ['mia-pw-1'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
+      expect((await pamRun(box, 'std', 'mia', [], { accountOnly: true })).account).toBe('PAM_AUTHINFO_UNAVAIL');
+    } finally {
+      slapd.resume();
+    }
+    expect(await login('std', 'mia', 'mia-pw-1')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
+  }, 20000);
 });
 
 describe('what an attacker sees', () => {

@@ -1,8 +1,8 @@
 // The entries the LDAP store found recently, kept for entry_cache_timeout so that the next
-// request for the same login (the account phase after auth, the next login of a mail client)
-// need not search again: SSSD's pam_id_timeout. What is kept is what the search and the access
-// rules read (the DN, the account and feature attributes, the group answer), never a password
-// or a password check: every authentication still binds (ldap-store.ts).
+// authentication of the same login (a mail client's next connection) need not search again:
+// SSSD's pam_id_timeout. What is kept is what the search and the access rules read (the DN, the
+// account and feature attributes, the group answer), never a password or a password check:
+// every authentication still binds, and an account check still searches (ldap-store.ts).
 //
 // Bounded: at most MAX_ENTRIES, the oldest evicted first; an entry older than the timeout is
 // never answered and is dropped when met. Only entries found are kept, never an unknown name,

@@ -3,8 +3,8 @@
 // by binding as the user (auth_method = bind) or against userPassword (auth_method = password);
 // the entry's own attributes and the access rules (require_group, host_attribute) give the
 // account's state. Only facts are returned: the worker's policy decides. What a search read may
-// serve the next requests for the same login for entry_cache_timeout (entry-cache.ts); the
-// password is checked afresh every time.
+// serve the next authentications of the same login for entry_cache_timeout (entry-cache.ts);
+// the password is checked by the server every time.
 import type { Entry } from 'ldapts';
 import { StoreContext } from '../context';
 import { AccountState, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
@@ -98,13 +98,16 @@ export class LdapStore implements Store {
 
   async lookup(login: string, signal: AbortSignal): Promise<Lookup> {
     return this.directory.run(signal, async (conn) => {
-      let record = this.entries.get(login);
-      if (record === undefined) {
-        const entry = await this.findUser(conn, login, signal);
-        if (entry === null) return { found: false };
-        record = this.entries.put(login, entry);
+      // Always a search: a kept entry would let an account check answer without a word from
+      // the directory, so a hung or stopped server would say yes. (The account call of a
+      // transaction is answered by the worker from its authentication.) What it finds is kept
+      // for the next authentication.
+      const entry = await this.findUser(conn, login, signal);
+      if (entry === null) {
+        this.entries.drop(login);
+        return { found: false };
       }
-      return { found: true, user: await this.facts(conn, record, login, true, signal) };
+      return { found: true, user: await this.facts(conn, this.entries.put(login, entry), login, true, signal) };
     });
   }
 
