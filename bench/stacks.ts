@@ -106,10 +106,11 @@ export class MapiStack {
     poolSize: number,
     private readonly build: Snapshot,
     private readonly database = KOPANO_DB,
-    /** More config: sections before the store's, and [worker] keys (bench/hot-path.ts). */
-    extra: { sections?: string; worker?: string } = {},
+    /** More config: sections before the store's, and [worker] keys (bench/hot-path.ts); keys
+     * of the store's own section (bench/ldap-reuse.ts). */
+    extra: { sections?: string; worker?: string; store?: string } = {},
   ) {
-    this.config = this.box.writeConfig(`${extra.sections ?? ''}${this.storeSection(s, poolSize)}`, extra.worker ?? '');
+    this.config = this.box.writeConfig(`${extra.sections ?? ''}${this.storeSection(s, poolSize)}${extra.store ?? ''}`, extra.worker ?? '');
     this.box.service('other', OTHER);
     this.box.service('mapi', [`auth required ${build.module} ${this.box.workerArg}`, `account required ${build.module} ${this.box.workerArg}`]);
   }

@@ -24,6 +24,8 @@ const SYSTEM_SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `/e
 
 export class PrivateSlapd {
   private child: ChildProcess | null = null;
+  /** completedOperations() calls so far, whose own operations it leaves out. */
+  private readings = 0;
 
   private constructor(
     readonly dir: string,
@@ -81,6 +83,9 @@ export class PrivateSlapd {
       'index objectClass,uid,sAMAccountName,userPrincipalName eq',
       `access to attrs=userPassword by dn.exact="${SERVICE_DN}" read by anonymous auth by * none`,
       'access to * by * read',
+      // slapd's own count of the operations it completed (completedOperations()), for the root DN only.
+      'database monitor',
+      `access to * by dn.exact="${ROOT_DN}" read by * none`,
       '',
     ].join('\n'));
     await slapd.launch();
@@ -97,6 +102,8 @@ export class PrivateSlapd {
 
   /** Starts slapd on the existing config and database (again, after stop()). */
   async launch(): Promise<void> {
+    // The monitor counts from zero again.
+    this.readings = 0;
     const log = fs.openSync(path.join(this.dir, 'slapd.log'), 'a');
     // -d keeps slapd in the foreground, so this child is slapd itself and its pid is ours.
     this.child = spawn('slapd', ['-d', '0', '-h', `${this.ldapUri}/ ${this.ldapsUri}/`, '-f', this.configFile], { stdio: ['ignore', log, log] });
@@ -115,6 +122,26 @@ export class PrivateSlapd {
       } finally {
         await client.unbind().catch(() => undefined);
       }
+    }
+  }
+
+  /** The binds and searches slapd has completed, by its monitor database, less those of these
+   * readings themselves: each reading binds (counted in it) and searches (counted from the next). */
+  async completedOperations(): Promise<{ binds: number; searches: number }> {
+    const client = new Client({ url: this.ldapUri, connectTimeout: 2000, timeout: 5000 });
+    try {
+      await client.bind(ROOT_DN, ROOT_PASSWORD);
+      const { searchEntries } = await client.search('cn=Operations,cn=Monitor', { scope: 'one', attributes: ['cn', 'monitorOpCompleted'] });
+      const count = (cn: string): number => {
+        const e = searchEntries.find((x) => String(x.cn).toLowerCase() === cn);
+        const n = Number(e?.monitorOpCompleted);
+        if (!Number.isFinite(n)) throw new Error(`slapd's monitor has no count of ${cn} operations`);
+        return n;
+      };
+      const before = this.readings++;
+      return { binds: count('bind') - (before + 1), searches: count('search') - before };
+    } finally {
+      await client.unbind().catch(() => undefined);
     }
   }
 

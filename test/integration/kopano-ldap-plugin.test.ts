@@ -221,6 +221,13 @@ describe('config', () => {
     fs.appendFileSync(path.join(box.dir, 'writable-ldap.cfg'), `!include ${shared}\n`);
     expect(() => loadConfig(conf('writable', `[store]\ntype = zarafa\nserver_cfg = ${host}\n`))).toThrow(/shared-defaults\.cfg .*writable by group or others/);
   });
+  test('entry_cache_timeout of the [store] section applies (the LDAP store\'s 5 s otherwise)', () => {
+    const host = kopanoHost('reuse', 'openldap', siteLines(slapd.ldapUri));
+    expect(loadConfig(conf('reuse-default', `[store]\ntype = zarafa\nserver_cfg = ${host}\n`)).stores.get('')?.settings)
+      .toMatchObject({ ldap: { entryCacheTimeoutMs: 5000 } });
+    expect(loadConfig(conf('reuse-off', `[store]\ntype = zarafa\nserver_cfg = ${host}\nentry_cache_timeout = 0\n`)).stores.get('')?.settings)
+      .toMatchObject({ ldap: { entryCacheTimeoutMs: 0 } });
+  });
   test('user_plugin = unix says to stack pam_unix, and why', () => {
     const cfg = box.file('unix-server.cfg', 'user_plugin = unix\n', 0o640);
     expect(() => loadConfig(conf('unix', `[store]\ntype = zarafa\nserver_cfg = ${cfg}\n`))).toThrow(/user_plugin = unix: .*pam_unix\.so.*\/etc\/shadow.*stack pam_unix\.so/);

@@ -64,7 +64,9 @@ const backends: Record<'db' | 'dir', () => Backend> = {
     pause: () => slapd.pause(),
     resume: () => slapd.resume(),
     disable: (login) => slapd.modify(`dn: cn=${login},${PEOPLE}\nchangetype: modify\nreplace: kopanoAccount\nkopanoAccount: 0\n`),
-    section: (name, extra) => `[store.${name}]\ntype = ldap\nuri = ${slapd.ldapUri}\nbind_dn = ${SERVICE_DN}\nbind_password = "${SERVICE_PASSWORD}"\nbase = ${PEOPLE}\ndisabled_features =\n${extra}\n`,
+    // A directory entry disabled between two logins counts at the second, as in the database
+    // (the reuse of found entries, which delays that, is test/integration/ldap-entry-reuse.test.ts).
+    section: (name, extra) => `[store.${name}]\ntype = ldap\nuri = ${slapd.ldapUri}\nbind_dn = ${SERVICE_DN}\nbind_password = "${SERVICE_PASSWORD}"\nbase = ${PEOPLE}\ndisabled_features =\nentry_cache_timeout = 0\n${extra}\n`,
   }),
 };
 

@@ -3,14 +3,17 @@
 // by binding as the user (auth_method = bind), against userPassword (auth_method = password) or
 // by the realm's KDC (auth_method = kerberos, password-check.ts);
 // the entry's own attributes and the access rules (require_group, host_attribute) give the
-// account's state. Only facts are returned: the worker's policy decides.
+// account's state. Only facts are returned: the worker's policy decides. What a search read may
+// serve the next authentications of the same login for entry_cache_timeout (entry-cache.ts);
+// the password is checked by the server every time.
 import type { Entry } from 'ldapts';
 import { StoreContext } from '../context';
 import { AccountState, Diagnosis, Lookup, Store, StoreUnavailableError, StoreUser, Verification } from '../store';
 import { entryState, featureList, hostAllowed, RULE_ATTRIBUTES } from './account-rules';
-import { Connection } from './connection';
+import { Connection, DirectoryError } from './connection';
 import { BindPool } from './bind-pool';
 import { Directory } from './directory';
+import { CachedEntry, EntryCache } from './entry-cache';
 import { bufferValues, stringValues } from './entry-values';
 import { escapeFilterValue, userFilter } from './filter-escape';
 import { entryHasLogin } from './login-attribute';
@@ -22,6 +25,8 @@ import { LdapSettings } from './settings';
 const SEARCH_LIMIT = 10;
 /** A server's share of store_timeout is at least this, so a long list of URIs still gets tries. */
 const MIN_SERVER_MS = 500;
+/** noSuchObject: a bind to a DN that is gone (most servers say invalidCredentials instead). */
+const NO_SUCH_OBJECT = 32;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -33,6 +38,7 @@ export class LdapStore implements Store {
   private readonly attributes: string[];
   /** auth_method = kerberos; null otherwise. */
   private readonly kerberos: KerberosPasswordCheck | null;
+  private readonly entries: EntryCache;
 
   constructor(
     private readonly settings: LdapSettings,
@@ -64,26 +70,52 @@ export class LdapStore implements Store {
       ctx.log,
     );
     this.binds = new BindPool(this.directory.options);
+    this.entries = new EntryCache(settings.entryCacheTimeoutMs);
     if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
   }
 
   async verify(login: string, password: Buffer, signal: AbortSignal): Promise<Verification> {
     const started = Date.now();
     return this.directory.run(signal, async (conn) => {
+      // A kept entry spares the search, never the bind. Only a bind checks against the server
+      // now: auth_method = password compares the userPassword a search just read.
+      const kept = this.settings.authMethod === 'bind' ? this.entries.get(login) : undefined;
+      if (kept !== undefined) {
+        if (await this.bindKept(conn, kept, login, password, signal)) {
+          return { found: true, passwordOk: true, user: await this.facts(conn, kept, login, true, signal) };
+        }
+        // Wrong password, or the entry moved, was renamed or removed: a fresh search decides.
+        this.entries.drop(login);
+      }
       const entry = await this.findUser(conn, login, signal);
       if (entry === null) return { found: false };
       if (this.kerberos !== null) return this.verifyByKdc(this.kerberos, conn, entry, login, password, signal, started);
-      const passwordOk = await this.checkPassword(conn, entry, login, password, signal);
+      // The kept DN's bind already said no to this password; asking the same DN again would
+      // only make a wrong password dearer.
+      const passwordOk = kept !== undefined && kept.entry.dn === entry.dn
+        ? false
+        : await this.checkPassword(conn, entry, login, password, signal);
+      // Kept after a right password, or in place of the kept entry it re-reads; never for a new
+      // name after a wrong one, so wrong guesses at many names do not push out the entries of
+      // the users who log in.
+      const record: CachedEntry = passwordOk || kept !== undefined ? this.entries.put(login, entry) : { entry, readAt: 0 };
       // The access rules may cost a query; they matter only once the password is right.
-      return { found: true, passwordOk, user: await this.facts(conn, entry, login, passwordOk, signal) };
+      return { found: true, passwordOk, user: await this.facts(conn, record, login, passwordOk, signal) };
     });
   }
 
   async lookup(login: string, signal: AbortSignal): Promise<Lookup> {
     return this.directory.run(signal, async (conn) => {
+      // Always a search: a kept entry would let an account check answer without a word from
+      // the directory, so a hung or stopped server would say yes. (The account call of a
+      // transaction is answered by the worker from its authentication.) What it finds is kept
+      // for the next authentication.
       const entry = await this.findUser(conn, login, signal);
-      if (entry === null) return { found: false };
-      return { found: true, user: await this.facts(conn, entry, login, true, signal) };
+      if (entry === null) {
+        this.entries.drop(login);
+        return { found: false };
+      }
+      return { found: true, user: await this.facts(conn, this.entries.put(login, entry), login, true, signal) };
     });
   }
 
@@ -93,6 +125,7 @@ export class LdapStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.entries.clear();
     this.binds.close();
     await this.directory.close();
   }
@@ -126,7 +159,8 @@ export class LdapStore implements Store {
    * (the KDC's too when it refuses the principal). */
   private async verifyByKdc(kerberos: KerberosPasswordCheck, conn: Connection, entry: Entry, login: string, password: Buffer, signal: AbortSignal, started: number): Promise<Verification> {
     const kdc = await kerberos.check(entry, login, password, signal, started);
-    const user = await this.facts(conn, entry, login, kdc.passwordOk === true, signal);
+    // Not kept: a KDC check never reuses an entry (entry_cache_timeout serves auth_method = bind).
+    const user = await this.facts(conn, { entry, readAt: 0 }, login, kdc.passwordOk === true, signal);
     return { found: true, passwordOk: kdc.passwordOk, user: withKdcState(user, kdc.state) };
   }
 
@@ -137,6 +171,17 @@ export class LdapStore implements Store {
     if (password.length === 0 || entry.dn === '') return false;
     if (this.settings.authMethod === 'bind') return this.bindAs(conn, entry.dn, password, signal);
     return this.compareUserPassword(entry, login, password, signal);
+  }
+
+  /** The bind to a kept entry's DN: true for the right password; false for a wrong one or a DN
+   * that is no longer there, which the caller checks against a fresh search. */
+  private async bindKept(conn: Connection, kept: CachedEntry, login: string, password: Buffer, signal: AbortSignal): Promise<boolean> {
+    try {
+      return await this.checkPassword(conn, kept.entry, login, password, signal);
+    } catch (e) {
+      if (e instanceof DirectoryError && e.resultCode === NO_SUCH_OBJECT) return false;
+      throw e;
+    }
   }
 
   /** Binds as the user, on a bind-only connection to the server that found the entry: the
@@ -174,7 +219,8 @@ export class LdapStore implements Store {
 
   /** What the entry and the access rules say about the account. The rules that cost a query are
    * skipped when they cannot change the outcome (wrong password, account already refused). */
-  private async facts(conn: Connection, entry: Entry, login: string, mayLogOn: boolean, signal: AbortSignal): Promise<StoreUser> {
+  private async facts(conn: Connection, record: CachedEntry, login: string, mayLogOn: boolean, signal: AbortSignal): Promise<StoreUser> {
+    const { entry } = record;
     const get = (attribute: string): string[] => stringValues(entry, attribute);
     let state: AccountState = entryState(get, Date.now(), this.settings.nonActiveAttribute);
     const { hostAttribute, requireGroup, hostname } = this.settings;
@@ -182,7 +228,11 @@ export class LdapStore implements Store {
       this.ctx.log('notice', 'store.access_denied', { login, rule: 'host_attribute', host: hostname });
       state = 'inactive';
     }
-    if (state === 'active' && mayLogOn && requireGroup !== null && !(await this.inGroup(conn, requireGroup, entry, login, signal))) {
+    if (state === 'active' && mayLogOn && requireGroup !== null) {
+      // Asked once per kept entry: the answer is as old as the entry's other attributes.
+      record.inGroup ??= await this.inGroup(conn, requireGroup, entry, login, signal);
+    }
+    if (state === 'active' && mayLogOn && requireGroup !== null && record.inGroup !== true) {
       this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
       state = 'inactive';
     }

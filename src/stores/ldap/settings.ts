@@ -62,11 +62,19 @@ export interface LdapSettings {
   nonActiveAttribute: string | null;
   /** This machine, as host_attribute values name it. */
   hostname: string;
+  /** How long an entry a search found may serve later requests for the same login (never the
+   * password check); 0: every request searches. */
+  entryCacheTimeoutMs: number;
 }
 
 export const DEFAULT_FILTER = '(&(objectClass=kopano-user)(uid=%u))';
 /** Where Debian and RHEL keep the system's CA bundle, which libldap also trusts by default. */
 const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+/** SSSD's pam_id_timeout: a login's few requests (auth, account, a client's next connection)
+ * share one search. */
+export const DEFAULT_ENTRY_CACHE_TIMEOUT_S = 5;
+/** A kept entry's account flags may be this old at most: disabling an account must bite soon. */
+const MAX_ENTRY_CACHE_TIMEOUT_S = 60;
 const ATTRIBUTE = /^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)$/;
 function parseServer(r: SectionReader, spec: string): LdapServer {
   const m = /^(ldaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^:/[\]]*)(?::([0-9]{1,5}))?\/?$/i.exec(spec);
@@ -204,5 +212,6 @@ export function parseLdapSettings(r: SectionReader): LdapSettings {
     hostAttribute,
     nonActiveAttribute,
     hostname: r.string('hostname', os.hostname()),
+    entryCacheTimeoutMs: r.seconds('entry_cache_timeout', DEFAULT_ENTRY_CACHE_TIMEOUT_S, MAX_ENTRY_CACHE_TIMEOUT_S, true),
   };
 }

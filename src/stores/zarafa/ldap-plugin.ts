@@ -42,8 +42,8 @@ const ENABLED_FEATURES_TAGS = ['0x67B3101E', '0x67B3101F'];
 const DISABLED_FEATURES_TAGS = ['0x67B4101E', '0x67B4101F'];
 
 /** Keys of the [store] section that still mean something on an LDAP host: TLS trust, the
- * cleartext consent, and pam_mapi's own access rules. */
-const OWN_KEYS = [ALLOW_CLEARTEXT, 'ca_file', 'tls_verify', 'disabled_features', 'require_group', 'host_attribute', 'hostname'];
+ * cleartext consent, pam_mapi's own access rules and how long a found entry is reused. */
+const OWN_KEYS = [ALLOW_CLEARTEXT, 'ca_file', 'tls_verify', 'disabled_features', 'require_group', 'host_attribute', 'hostname', 'entry_cache_timeout'];
 /** Keys about Kopano's database: with user_plugin = ldap there is none to reach. */
 const DATABASE_KEYS = ['host', 'socket', 'port', 'user', 'password', 'password_file', 'database', 'pool_size', 'ssl_ca', 'login_index', 'login_index_refresh', 'unknown_login_cache'];
 
