@@ -2,7 +2,9 @@
 // answers one recorded transaction through a relay (the frames each way, in order); then a
 // do-nothing Node server (node-floor-server.ts) replays the worker's frames to every
 // transaction. Same module, same socket, same round trips as the protocol has today, whatever
-// that is: nothing here counts them.
+// that is: nothing here counts them. `npm run bench` records from a file-store worker of the
+// build it measures (start); bench/worker-cpu-ab.ts from one of the workers it compares
+// (recordFrom).
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import net from 'net';
@@ -29,7 +31,7 @@ function framer(onFrame: (f: Buffer) => void): (chunk: Buffer) => void {
 }
 
 /** One transaction of user 0 through a relay between the module and a running worker. */
-async function record(box: Sandbox, build: Snapshot, workerSocket: string): Promise<Dialogue> {
+async function record(box: Sandbox, module: string, workerSocket: string): Promise<Dialogue> {
   const dialogue: Dialogue = {};
   const relaySocket = path.join(box.dir, 'relay.sock');
   const relay = net.createServer((m) => {
@@ -52,7 +54,7 @@ async function record(box: Sandbox, build: Snapshot, workerSocket: string): Prom
   });
   await new Promise<void>((resolve) => relay.listen(relaySocket, resolve));
   try {
-    box.service('record', [`auth required ${build.module} worker=${relaySocket}`, `account required ${build.module} worker=${relaySocket}`]);
+    box.service('record', [`auth required ${module} worker=${relaySocket}`, `account required ${module} worker=${relaySocket}`]);
     const l = await runLoad({ confDir: box.pamDir, service: 'record', users: 1, clients: 1, count: 1, wrongEvery: 0 });
     if (l.ok !== 1) throw new Error('the Node floor: the recorded transaction did not succeed');
   } finally {
@@ -76,29 +78,44 @@ export class NodeFloor {
     return { module: 'node_floor', confDir: this.box.pamDir, service: 'floor', processes: false, checksPassword: false };
   }
 
+  /** The floor of a build, recorded from a fresh file-store worker of it. */
   static async start(s: Servers, build: Snapshot): Promise<NodeFloor> {
-    const box = Sandbox.create('pam_mapi-bench-floor-');
-    let dialogue: Dialogue;
     const real = new MapiStack('mapi_file', s, 1, build);
     try {
       real.writeUsers(1);
       await real.restart();
-      dialogue = await record(box, build, real.box.socketPath);
+      return await NodeFloor.recordFrom(build.module, real.box.socketPath);
     } finally {
       await real.cleanup();
     }
-    const file = path.join(box.dir, 'dialogue.json');
-    fs.writeFileSync(file, JSON.stringify(dialogue));
-    box.service('other', OTHER);
-    box.service('floor', [`auth required ${build.module} ${box.workerArg}`, `account required ${build.module} ${box.workerArg}`]);
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(__dirname, 'node-floor-server.js'), box.socketPath, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const floor = new NodeFloor(box, child, dialogue);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the Node floor server did not start')), 10000);
-      child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the Node floor server ended (${code})`)); });
-    });
-    return floor;
+  }
+
+  /** Records one transaction of user 0 (USER_PREFIX0 with userPassword(0)) through `module`
+   * from the worker listening on workerSocket, then starts the server that replays it behind
+   * the same module, in a sandbox of its own (pam.d service `floor`). */
+  static async recordFrom(module: string, workerSocket: string): Promise<NodeFloor> {
+    const box = Sandbox.create('pam_mapi-bench-floor-');
+    let child: ChildProcess | null = null;
+    try {
+      const dialogue = await record(box, module, workerSocket);
+      const file = path.join(box.dir, 'dialogue.json');
+      fs.writeFileSync(file, JSON.stringify(dialogue));
+      box.service('other', OTHER);
+      box.service('floor', [`auth required ${module} ${box.workerArg}`, `account required ${module} ${box.workerArg}`]);
+      const started = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(__dirname, 'node-floor-server.js'), box.socketPath, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = started;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the Node floor server did not start')), 10000);
+        started.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+        started.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the Node floor server ended (${code})`)); });
+      });
+      return new NodeFloor(box, started, dialogue);
+    } catch (e) {
+      // Nothing left behind by a floor that did not come up.
+      if (child !== null && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await box.cleanup();
+      throw e;
+    }
   }
 
   /** Round trips per transaction in the recording: frames the module sent that were answered. */
