@@ -197,9 +197,11 @@ test('socket activation, worker unprivileged: logins that wait in the backlog (b
   box.service('backlog', [`auth required {module} worker=${sock} worker_user=daemon`]);
   const w = new ActivatedWorker(sock, conf, asUnitRuns(DAEMON));
   started.push(w);
-  // The activator's socket exists before the worker listens: these connect to it meanwhile
-  // (SO_PEERCRED then names the activator, root) and wait.
-  while (!fs.existsSync(sock)) await new Promise((r) => setTimeout(r, 5));
+  // The activator's socket listens before the worker does: these connect to it meanwhile
+  // (SO_PEERCRED then names the activator, root) and wait. Not as soon as the file exists:
+  // the activator binds (the file appears) before it listens, and a connection in between is
+  // refused. "started 1" comes after its listen().
+  while (!/started 1 /.test(w.output)) await new Promise((r) => setTimeout(r, 5));
   const early = Promise.all(Array.from({ length: 4 }, () => pamRun(box, 'backlog', 'alice', ['wonderland'])));
   await w.listening(1);
   expect((await early).map((r) => r.auth)).toEqual(Array(4).fill('PAM_SUCCESS'));
