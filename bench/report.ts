@@ -142,13 +142,14 @@ function crossNote(r: Results, points: CrossPoint[], m: ModuleName, clients: num
   if (right && Math.abs(right.authsPerS / outside.authsPerS - 1) <= AGREE) {
     return `**disagree**: pam_load with right passwords only agrees (${n0(right.authsPerS)}): the difference is its every ${r.options.wrongEvery}th wrong password`;
   }
-  // How far one tool's own rounds lie apart: the machine's noise, whatever the tool.
+  // How far one tool's own rounds lie apart: the noise of the machine or of the stack itself
+  // (sssd's), whatever the tool.
   const spread = Math.max(...CROSS_TOOLS.map((t) => {
     const rounds = points.filter((p) => p.module === m && p.clients === clients && p.tool === t).map((p) => p.authsPerS);
     return rounds.length === 0 ? 1 : Math.max(...rounds) / Math.min(...rounds);
   }));
   return spread > 1 + 2 * AGREE
-    ? `**disagree**: one tool's own rounds spread ${n1(spread)}× (a busy machine); see bench/README.md`
+    ? `**disagree**: one tool's own rounds spread ${n1(spread)}×, more than the tools differ; see bench/README.md`
     : '**disagree**: see bench/README.md (the cross-check)';
 }
 
