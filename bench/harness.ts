@@ -1,11 +1,12 @@
 // The outside-style harness (bench/harness/pam-threads.c): built here with the system's gcc, as
 // someone checking our figures would build theirs, and run like pam_load (same services, same
 // users), but its own code: right passwords only, no fail-delay hook, percentiles over all workers.
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
 import { USER_PREFIX } from './pam-load';
 import { Target } from './stacks';
+import { summaryLine } from './summary-line';
 
 const SOURCE = path.join(REPO_ROOT, 'bench/harness/pam-threads.c');
 
@@ -38,22 +39,5 @@ export function parseHarnessLine(line: string): HarnessResult {
 export function runHarness(binary: string, t: Target, users: number, clients: number, seconds: number): Promise<HarnessResult> {
   const args = ['-d', t.confDir, '-s', t.service, '-U', USER_PREFIX, '-N', String(users), '-t', String(clients), '-S', String(seconds),
     ...(t.processes ? ['-f'] : [])];
-  const [cmd, ...pre] = [...(t.prefix ?? []), binary];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const line = out.split('\n').find((l) => l.startsWith('workers='));
-      // Exit 1 means some right password was refused, which the result carries (failed).
-      if (line === undefined || (code !== 0 && code !== 1)) {
-        reject(new Error(`pam-threads ${t.service} -t ${clients} ended with ${signal ?? code}: ${err.trim() || out.trim()}`));
-        return;
-      }
-      resolve(parseHarnessLine(line));
-    });
-  });
+  return summaryLine(`pam-threads ${t.service} -t ${clients}`, [...(t.prefix ?? []), binary, ...args], 'workers=').then(parseHarnessLine);
 }

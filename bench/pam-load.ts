@@ -1,9 +1,9 @@
 // Runs build/Release/pam_load (native/tools/pam_load.c): whole PAM transactions from C threads,
 // or from single-thread processes for modules that cannot share a process (pam_mysql 0.8.2), and
 // reads its one-line answer.
-import { spawn } from 'child_process';
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
+import { summaryLine } from './summary-line';
 
 export const PAM_LOAD = path.join(REPO_ROOT, 'build/Release/pam_load');
 let binary = PAM_LOAD;
@@ -64,24 +64,7 @@ export function parseLine(line: string): LoadResult {
 function runOne(spec: LoadSpec, threads: number): Promise<LoadResult> {
   const args = ['-d', spec.confDir, '-s', spec.service, '-U', spec.userPrefix ?? USER_PREFIX, '-N', String(spec.users), '-t', String(threads),
     '-r', String(spec.wrongEvery), ...(spec.seconds !== undefined ? ['-S', String(spec.seconds)] : ['-n', String(spec.count ?? 100)])];
-  const [cmd, ...pre] = [...(spec.prefix ?? []), binary];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const line = out.split('\n').find((l) => l.startsWith('threads='));
-      // Exit 1 means wrong answers, which the result carries; anything else is a failed run.
-      if (line === undefined || (code !== 0 && code !== 1)) {
-        reject(new Error(`pam_load ${spec.service} -t ${threads} ended with ${signal ?? code}: ${err.trim() || out.trim()}`));
-        return;
-      }
-      resolve(parseLine(line));
-    });
-  });
+  return summaryLine(`pam_load ${spec.service} -t ${threads}`, [...(spec.prefix ?? []), binary, ...args], 'threads=').then(parseLine);
 }
 
 function median(v: number[]): number {

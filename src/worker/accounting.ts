@@ -4,10 +4,11 @@
 // logrotate's copytruncate the next line starts at the new end (no hole of NULs), and SIGHUP
 // (logrotate's postrotate) reopens the path after a rename. A write that fails is reported once
 // in the worker's log and never changes a decision. The lines of one turn of the event loop are
-// written together, after that turn's answers (setImmediate); what is queued is written before a
-// reopen and at exit.
+// written together, after that turn's answers (turn-queue.ts); what is queued is written before
+// a reopen and at exit.
 import fs from 'fs';
 import { Logger } from '../log/logger';
+import { TurnQueue } from '../log/turn-queue';
 import { ResultName } from '../protocol/constants';
 import { escapeLogValue } from './syslog-line';
 
@@ -68,13 +69,10 @@ export function accountingLine(d: Decision, at: Date): string {
 export class AccountingLog {
   private fd: number | null = null;
   private failing = false;
-  private pending = '';
-  private scheduled = false;
-  private readonly flushNow = (): void => this.flush();
+  private readonly queue = new TurnQueue((text) => this.append(text));
 
   constructor(private path: string | null, private readonly logger: Logger) {
     this.open();
-    process.on('exit', this.flushNow);
   }
 
   /** Closes the file and opens the path (the new one after a reload) again. */
@@ -98,19 +96,15 @@ export class AccountingLog {
 
   write(d: Decision): void {
     if (this.fd === null) return;
-    this.pending += accountingLine(d, new Date());
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushNow);
-    }
+    this.queue.add(accountingLine(d, new Date()));
   }
 
   /** Writes what is queued now. */
   flush(): void {
-    this.scheduled = false;
-    if (this.pending === '') return;
-    const text = this.pending;
-    this.pending = '';
+    this.queue.flush();
+  }
+
+  private append(text: string): void {
     if (this.fd === null) return;
     try {
       fs.writeSync(this.fd, text);
