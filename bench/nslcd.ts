@@ -2,11 +2,11 @@
 // (/etc/nslcd.conf, /run/nslcd/socket), so nslcd runs in a private mount namespace in which a
 // private nslcd.conf and /run/nslcd are mounted; the host's files are never touched. pam_load
 // joins that namespace with nsenter; the namespace lives as long as nslcd does.
-import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { PEOPLE, PrivateSlapd } from '../src/sandbox/slapd';
+import { startNamespacedDaemon } from './namespaced-daemon';
 
 /** nslcd's worker threads: one per client at the highest level measured (its default is 5). */
 export const NSLCD_THREADS = 32;
@@ -41,19 +41,7 @@ export class PrivateNslcd {
     fs.writeFileSync(path.join(dir, 'nslcd.conf'), [
       `uri ${slapd.ldapUri}/`, `base ${PEOPLE}`, `threads ${NSLCD_THREADS}`, 'pam_authc_ppolicy no', '',
     ].join('\n'), { mode: 0o600 });
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', HOLDER], {
-        env: { ...process.env, D: dir }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => { text += d.toString('utf8'); });
-      child.stderr.on('data', (d: Buffer) => { text += d.toString('utf8'); });
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`nslcd did not start (${code}): ${text}`))));
-    });
-    const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
-    if (!(pid > 0)) throw new Error(`nslcd did not start: ${out}`);
-    return new PrivateNslcd(dir, pid);
+    return new PrivateNslcd(dir, await startNamespacedDaemon('nslcd', HOLDER, dir));
   }
 
   /** Stops nslcd by its own pid (SIGKILL after 5 s) and removes its files. */

@@ -3,11 +3,11 @@
 // sssd runs in a private mount namespace in which private copies of those are mounted; the
 // host's files are never touched. pam_load joins the namespace with nsenter; the namespace
 // lives as long as sssd does. sssd runs as root, as Debian 12 runs it.
-import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { PEOPLE, PrivateSlapd } from '../src/sandbox/slapd';
+import { startNamespacedDaemon } from './namespaced-daemon';
 
 /** Mounts private directories over sssd's fixed ones (same modes as Debian's), starts sssd as
  * a daemon and waits for its PAM socket. */
@@ -74,19 +74,7 @@ export class PrivateSssd {
       'ldap_auth_disable_tls_never_use_in_production = true', 'ldap_id_use_start_tls = false',
       'cache_credentials = false', 'enumerate = false', '',
     ].join('\n'), { mode: 0o600 });
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', HOLDER], {
-        env: { ...process.env, D: dir }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => { text += d.toString('utf8'); });
-      child.stderr.on('data', (d: Buffer) => { text += d.toString('utf8'); });
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`sssd did not start (${code}): ${text}`))));
-    });
-    const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
-    if (!(pid > 0)) throw new Error(`sssd did not start: ${out}`);
-    return new PrivateSssd(dir, pid);
+    return new PrivateSssd(dir, await startNamespacedDaemon('sssd', HOLDER, dir));
   }
 
   /** Stops sssd (the monitor stops its children) by its own pid, SIGKILL to any process of it
