@@ -1,8 +1,36 @@
-// Ending a private server the sandbox runs as a child process: woken first (a paused server
-// ignores SIGTERM until it runs again), asked with SIGTERM, killed when it takes too long; and
-// knowing that a server which answers on a port is that child.
+// A private server the sandbox runs as a child process in a directory of its own: paused and
+// resumed by the tests, ended woken first (a paused server ignores SIGTERM until it runs
+// again), asked with SIGTERM, killed when it takes too long; and knowing that a server which
+// answers on a port is that child.
 import { ChildProcess } from 'child_process';
 import fs from 'fs';
+
+/** What slapd, the KDC and MariaDB of the sandbox share: launch() sets `child`. */
+export abstract class ChildServer {
+  protected child: ChildProcess | null = null;
+
+  protected constructor(readonly dir: string, private readonly graceMs = 10000) {}
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Stops the server, keeping its directory for launch(). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    await stopChildServer(child, this.graceMs);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
 
 export async function stopChildServer(child: ChildProcess | null, graceMs = 10000): Promise<void> {
   if (child === null || child.exitCode !== null || child.signalCode !== null) return;

@@ -2,12 +2,12 @@
 // directory (KRB5_CONFIG / KRB5_KDC_PROFILE point the tools at them, never at /etc), listening
 // on one loopback port for UDP and TCP, stopped by its own pid and removed afterwards.
 // Debian 12's krb5-kdc (krb5kdc, kdb5_util) and krb5-admin-server (kadmin.local).
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { listensOn, stopChildServer } from './child-server';
+import { ChildServer, listensOn } from './child-server';
 
 export const TEST_REALM = 'MAIL.TEST';
 /** Debian's libfaketime (multi-threaded variant): a KDC whose clock is off. */
@@ -30,16 +30,17 @@ export function principalText(name: string): string {
   return name.replace(/[\\/@]/g, (c) => `\\${c}`);
 }
 
-export class PrivateKdc {
-  private child: ChildProcess | null = null;
+export class PrivateKdc extends ChildServer {
 
   private constructor(
-    readonly dir: string,
+    dir: string,
     readonly port: number,
     readonly realm: string,
     /** The KDC's clock against the host's, as libfaketime's FAKETIME says it ("+1h"). */
     private readonly clockOffset: string | null,
-  ) {}
+  ) {
+    super(dir);
+  }
 
   /** The environment of the KDC tools: this KDC's own files, never the system's. */
   get env(): NodeJS.ProcessEnv {
@@ -184,23 +185,4 @@ export class PrivateKdc {
     }).join('\n');
   }
 
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
-  /** Stops the KDC, keeping its database for launch(). */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    await stopChildServer(child);
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }

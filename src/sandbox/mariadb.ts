@@ -1,27 +1,28 @@
 // A private MariaDB for tests, the demo and benchmarks: its own datadir in a temp directory,
 // a Unix socket (and a loopback port when asked), stopped and removed afterwards.
 // Debian 12's mariadb-server; see shared/spec/test-servers.md for the flags' reasons.
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
 import mysql, { Connection } from 'mysql2/promise';
 import { TestPki } from './test-ca';
-import { listensOn, stopChildServer } from './child-server';
+import { ChildServer, listensOn } from './child-server';
 
 const run = promisify(execFile);
 const SMALL = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M'];
 
-export class PrivateMariaDB {
-  private child: ChildProcess | null = null;
+export class PrivateMariaDB extends ChildServer {
   private admin: Connection | null = null;
 
   private constructor(
-    readonly dir: string,
+    dir: string,
     readonly port: number | null,
     private readonly tls: TestPki | null,
-  ) {}
+  ) {
+    super(dir, 20000);
+  }
 
   get socketPath(): string {
     return path.join(this.dir, 'mysqld.sock');
@@ -93,25 +94,11 @@ export class PrivateMariaDB {
     }
   }
 
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
   /** Stops the server, keeping its datadir for launch(). */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     await this.admin?.end().catch(() => undefined);
     this.admin = null;
-    const child = this.child;
-    await stopChildServer(child, 20000);
-    this.child = null;
+    await super.stop();
   }
 
-  async destroy(): Promise<void> {
-    await this.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }

@@ -1,14 +1,14 @@
 // A private OpenLDAP server for tests: its own config, database and TLS certificates in a temp
 // directory, listening on loopback ports only, stopped by its own pid and removed afterwards.
 // Debian 12's slapd; see shared/spec/test-servers.md for why `allow bind_anon_dn` is set.
-import { ChildProcess, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Client } from 'ldapts';
 import { REPO_ROOT } from './sandbox';
 import { makeTestPki, TestPki } from './test-ca';
-import { listensOn, stopChildServer } from './child-server';
+import { ChildServer, listensOn } from './child-server';
 
 
 export const SUFFIX = 'dc=example,dc=org';
@@ -22,17 +22,18 @@ export const GROUPS = `ou=groups,${SUFFIX}`;
 const TEST_SCHEMA = path.join(REPO_ROOT, 'src/sandbox/kopano-test.schema');
 const SYSTEM_SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `/etc/ldap/schema/${s}.schema`);
 
-export class PrivateSlapd {
-  private child: ChildProcess | null = null;
+export class PrivateSlapd extends ChildServer {
   /** completedOperations() calls so far, whose own operations it leaves out. */
   private readings = 0;
 
   private constructor(
-    readonly dir: string,
+    dir: string,
     readonly ldapPort: number,
     readonly ldapsPort: number,
     readonly pki: TestPki,
-  ) {}
+  ) {
+    super(dir);
+  }
 
   get ldapUri(): string {
     return `ldap://127.0.0.1:${this.ldapPort}`;
@@ -174,23 +175,4 @@ export class PrivateSlapd {
     });
   }
 
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
-  /** Stops slapd (SIGTERM, SIGKILL after 10 s), keeping its config and database for launch(). */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    await stopChildServer(child);
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }
