@@ -8,6 +8,7 @@ import { CpuMeter } from './proc-stats';
 import { runLoad } from './pam-load';
 import { Target } from './stacks';
 import { ModuleName } from './options';
+import { median } from './median';
 
 export const CROSS_ROUNDS = 3;
 /** Most one median may differ from the other, relative to the harness's, and still agree. */
@@ -77,10 +78,6 @@ export async function crossCheck(s: CrossSpec, log: (s: string) => void): Promis
   return out;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** The median auths/s and p50 over the rounds of one tool on one module at one client count. */
 export function crossMedian(points: readonly CrossPoint[], module: ModuleName, clients: number, tool: CrossTool): { authsPerS: number; p50: number } | undefined {

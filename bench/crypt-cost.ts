@@ -4,6 +4,7 @@
 // time until verifyCrypt returns its promise): a held loop delays every other login in the worker.
 import { execFileSync } from 'child_process';
 import { verifyCrypt } from '../src/stores/crypt';
+import { median } from './median';
 
 const N = Number(process.argv[2] ?? 40);
 const PASSWORD = Buffer.from('bench-password-1');
@@ -12,10 +13,6 @@ function systemHash(setting: string): string {
   return execFileSync('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', PASSWORD.toString(), setting]).toString('latin1');
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function measure(name: string, stored: string): Promise<void> {
   const signal = new AbortController().signal;

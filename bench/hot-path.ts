@@ -11,6 +11,7 @@ import { runLoad, LoadResult } from './pam-load';
 import { WARMUP_SECONDS } from './options';
 import { Snapshot } from './snapshot';
 import { MapiStack, Servers } from './stacks';
+import { median } from './median';
 
 export const HOT_ROUNDS = 3;
 export const HOT_VARIANTS = ['throttle off, no accounting log', 'throttle on (default)', 'throttle on + accounting log'] as const;
@@ -67,10 +68,6 @@ export async function hotPath(s: Servers, build: Snapshot, users: number, client
   }
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 /** The medians over the rounds of one variant at one client count. */
 export function hotMedian(points: readonly HotPathPoint[], variant: HotVariant, clients: number): { authsPerS: number; p50: number; p99: number; wrong: number } | undefined {

@@ -17,6 +17,7 @@ import { LoadResult, runLoad, usePamLoad } from './pam-load';
 import { cpuSeconds } from './proc-stats';
 import { takeSnapshot } from './snapshot';
 import { MapiStack, Servers } from './stacks';
+import { median } from './median';
 
 const VARIANTS = { 'entry_cache_timeout = 0': 'entry_cache_timeout = 0\n', 'default (5 s)': '' } as const;
 type Variant = keyof typeof VARIANTS;
@@ -31,10 +32,6 @@ interface Point {
   binds: number;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 1000);

@@ -8,6 +8,7 @@ import { LoadResult, runLoad } from './pam-load';
 import { withZarafaStacks } from './scaling';
 import { Snapshot } from './snapshot';
 import { Servers } from './stacks';
+import { median } from './median';
 
 export const MISS_ROUNDS = 3;
 /** Names of nobody: pam_load appends a number; each round has its own prefix, so no name repeats. */
@@ -53,10 +54,6 @@ export async function missCost(s: Servers, build: Snapshot, users: number[], poo
   });
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 /** The medians over the rounds of one kind at one user count. */
 export function missMedian(points: readonly MissCostPoint[], users: number, kind: MissKind): { p50: number; rowsRead: number; rowsScanned: number } | undefined {

@@ -4,6 +4,7 @@
 import path from 'path';
 import { REPO_ROOT } from '../src/sandbox/sandbox';
 import { summaryLine } from './summary-line';
+import { median } from './median';
 
 export const PAM_LOAD = path.join(REPO_ROOT, 'build/Release/pam_load');
 let binary = PAM_LOAD;
@@ -67,10 +68,6 @@ function runOne(spec: LoadSpec, threads: number): Promise<LoadResult> {
   return summaryLine(`pam_load ${spec.service} -t ${threads}`, [...(spec.prefix ?? []), binary, ...args], 'threads=').then(parseLine);
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Sums counts and rates of processes that ran side by side. pam_load prints percentiles, not
  * samples: the percentiles given are the median of the processes' own (they are alike), max the

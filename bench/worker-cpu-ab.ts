@@ -15,6 +15,7 @@ import { userPassword } from './mysql-fill';
 import { BenchWorker } from './worker';
 import { NodeFloor } from './node-floor';
 import { OTHER } from './stacks';
+import { median } from './median';
 
 interface Variant {
   name: string;
@@ -70,10 +71,6 @@ function parse(argv: string[]): { variants: Variant[]; floor: boolean; clients: 
   return o;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
