@@ -134,26 +134,13 @@ bool WaitFor(int fd, short events, std::chrono::steady_clock::time_point until, 
   }
 }
 
-bool SendAll(int fd, const char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+// Moves len bytes over fd in one direction (send or receive) until the given time; false with why
+// on timeout, error or (receiving) the KDC closing the connection.
+bool Transfer(int fd, short events, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
   while (len > 0) {
-    if (!WaitFor(fd, POLLOUT, until, why)) return false;
-    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      *why = std::strerror(errno);
-      return false;
-    }
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
-  while (len > 0) {
-    if (!WaitFor(fd, POLLIN, until, why)) return false;
-    ssize_t n = recv(fd, data, len, 0);
-    if (n == 0) {
+    if (!WaitFor(fd, events, until, why)) return false;
+    ssize_t n = events == POLLOUT ? send(fd, data, len, MSG_NOSIGNAL) : recv(fd, data, len, 0);
+    if (n == 0 && events == POLLIN) {
       *why = "the KDC closed the connection";
       return false;
     }
@@ -166,6 +153,15 @@ bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_poi
     len -= static_cast<size_t>(n);
   }
   return true;
+}
+
+bool SendAll(int fd, const char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  // send() only reads the buffer; Transfer's pointer is not const because recv() writes it.
+  return Transfer(fd, POLLOUT, const_cast<char*>(data), len, until, why);
+}
+
+bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  return Transfer(fd, POLLIN, data, len, until, why);
 }
 
 // host, host:port, [v6], [v6]:port, with an optional tcp/ or udp/ of krb5.conf (TCP is used).
