@@ -446,6 +446,15 @@ krb5_error_code RefusingPrompter(krb5_context, void* data, const char*, const ch
   return kRefused;
 }
 
+// The ticket against the keytab's key for server, with ap_req_nofail: a keytab that is missing,
+// unreadable or without that key is a failure, never a pass.
+krb5_error_code Validate(krb5_context ctx, krb5_creds* creds, krb5_principal server, krb5_keytab kt) {
+  krb5_verify_init_creds_opt o;
+  krb5_verify_init_creds_opt_init(&o);
+  krb5_verify_init_creds_opt_set_ap_req_nofail(&o, 1);
+  return krb5_verify_init_creds(ctx, creds, server, kt, nullptr, &o);
+}
+
 Answer Run(const Request& r, const char* password, Transport* t) {
   Answer a;
   krb5_context ctx = nullptr;
@@ -501,10 +510,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     have_creds = true;
     Answer clock;
     NoteSkew(&clock, creds, before, max_skew);
-    krb5_verify_init_creds_opt sv;
-    krb5_verify_init_creds_opt_init(&sv);
-    krb5_verify_init_creds_opt_set_ap_req_nofail(&sv, 1);
-    ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &sv);
+    ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
       a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
     } else {
@@ -573,10 +579,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       a = {"unavailable", ret, why};
       goto done;
     }
-    krb5_verify_init_creds_opt vopt;
-    krb5_verify_init_creds_opt_init(&vopt);
-    krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
-    ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &vopt);
+    ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
       a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew)
                                             : "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
