@@ -685,6 +685,14 @@ Request ReadRequest(const Napi::Object& o) {
   return r;
 }
 
+// The check on libuv's pool; the worker deletes itself once its promise is settled.
+Napi::Value Queue(Napi::Env env, Request r, const uint8_t* pw, size_t len) {
+  auto* w = new CheckWorker(env, std::move(r), pw, len);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value Check(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsBuffer()) {
@@ -698,10 +706,7 @@ Napi::Value Check(const Napi::CallbackInfo& info) {
   if (pw.Length() == 0 || pw.Length() >= kMaxPassword || std::memchr(pw.Data(), 0, pw.Length()) != nullptr) {
     throw Napi::RangeError::New(env, "password refused before asking the KDC");
   }
-  auto* w = new CheckWorker(env, std::move(r), pw.Data(), pw.Length());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), pw.Data(), pw.Length());
 }
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
@@ -709,10 +714,7 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "probe(request)");
   Request r = ReadRequest(info[0].As<Napi::Object>());
   r.probe = true;
-  auto* w = new CheckWorker(env, std::move(r), nullptr, 0);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), nullptr, 0);
 }
 
 Napi::Value SelfTest(const Napi::CallbackInfo& info) {
@@ -721,10 +723,7 @@ Napi::Value SelfTest(const Napi::CallbackInfo& info) {
   Request r = ReadRequest(info[0].As<Napi::Object>());
   if (r.keytab.empty()) throw Napi::TypeError::New(env, "selfTest needs a keytab");
   r.self_test = true;
-  auto* w = new CheckWorker(env, std::move(r), nullptr, 0);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), nullptr, 0);
 }
 
 Napi::Value DefaultRealm(const Napi::CallbackInfo& info) {
