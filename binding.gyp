@@ -60,7 +60,8 @@
       # The system's crypt(3) (libxcrypt's crypt_rn) on libuv's thread pool, for every store's
       # crypt schemes. Needs Debian's libcrypt-dev to build.
       "target_name": "system_crypt",
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+                       "protocol_header"],
       "sources": ["native/crypt/crypt.cc"],
       "cflags_cc": ["<@(addon_cflags_cc)"],
       "ldflags": ["<@(addon_ldflags)"],
