@@ -339,6 +339,11 @@ std::string ClockText(krb5_context ctx, krb5_error_code code, long max_skew) {
       + " s; run chrony or timesyncd): " + ErrorText(ctx, code);
 }
 
+// Why an exchange failed: the clocks when they are the cause, else the library's message.
+std::string FailureText(krb5_context ctx, krb5_error_code code, long max_skew) {
+  return IsClock(code) ? ClockText(ctx, code, max_skew) : ErrorText(ctx, code);
+}
+
 // krb5.conf's clockskew (libdefaults), MIT's default 300 s when unset or unreadable.
 long MaxSkew(krb5_context ctx) {
   profile_t profile = nullptr;
@@ -504,7 +509,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     before = time(nullptr);
     ret = krb5_get_init_creds_keytab(ctx, &creds, server, kt, 0, nullptr, opt);
     if (ret != 0) {
-      a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+      a = {KindOf(ret), ret, FailureText(ctx, ret, max_skew)};
       goto done;
     }
     have_creds = true;
@@ -512,7 +517,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     NoteSkew(&clock, creds, before, max_skew);
     ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
-      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+      a = {"unavailable", ret, FailureText(ctx, ret, max_skew)};
     } else {
       a = {"ok", 0, "a ticket as the validating principal, validated with the keytab"};
     }
@@ -556,13 +561,12 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       NoteSkew(&a, cp, before, max_skew);
       krb5_free_cred_contents(ctx, &cp);
     } else {
-      std::string kind = KindOf(r2);
-      a = {kind, r2, IsClock(r2) ? ClockText(ctx, r2, max_skew) : ErrorText(ctx, r2)};
+      a = {KindOf(r2), r2, FailureText(ctx, r2, max_skew)};
     }
     goto done;
   }
   if (ret != 0) {
-    a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+    a = {KindOf(ret), ret, FailureText(ctx, ret, max_skew)};
     goto done;
   }
   have_creds = true;
