@@ -1,4 +1,10 @@
 {
+  # Every Node addon is built and linked hardened as the module is (stack protector, FORTIFY,
+  # relro and bindnow).
+  "variables": {
+    "addon_cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
+    "addon_ldflags": ["-Wl,-z,relro", "-Wl,-z,now"]
+  },
   "targets": [
     {
       # Generates build/<config>/gen/pam_mapi_protocol.h from the single protocol definition.
@@ -47,17 +53,18 @@
       "target_name": "peer_credentials",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/peer/peer_credentials.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
-      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"]
+      "cflags_cc": ["<@(addon_cflags_cc)"],
+      "ldflags": ["<@(addon_ldflags)"]
     },
     {
       # The system's crypt(3) (libxcrypt's crypt_rn) on libuv's thread pool, for every store's
       # crypt schemes. Needs Debian's libcrypt-dev to build.
       "target_name": "system_crypt",
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+                       "protocol_header"],
       "sources": ["native/crypt/crypt.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
-      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
+      "cflags_cc": ["<@(addon_cflags_cc)"],
+      "ldflags": ["<@(addon_ldflags)"],
       "libraries": ["-lcrypt"]
     },
     {
@@ -65,8 +72,8 @@
       "target_name": "pam_client",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/addon/pam_client.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
-      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
+      "cflags_cc": ["<@(addon_cflags_cc)"],
+      "ldflags": ["<@(addon_ldflags)"],
       "libraries": ["-lpam"]
     },
     {
@@ -74,8 +81,8 @@
       "target_name": "krb5_check",
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": ["native/krb5/krb5_check.cc"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"],
-      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
+      "cflags_cc": ["<@(addon_cflags_cc)"],
+      "ldflags": ["<@(addon_ldflags)"],
       "libraries": ["-lkrb5"]
     }
   ]

@@ -12,6 +12,8 @@
 #include <crypt.h>
 #include <string.h>
 
+#include "pam_mapi_protocol.h"
+
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -21,9 +23,9 @@ namespace {
 
 // crypt(3) settings are short ASCII strings; anything longer is not one.
 constexpr size_t kMaxSetting = CRYPT_OUTPUT_SIZE - 1;
-// PAM passwords are C strings bounded by PAM_MAX_RESP_SIZE (512); the worker caps them
-// earlier. A bound here keeps a caller's mistake from copying megabytes.
-constexpr size_t kMaxPassword = 4096;
+// The protocol's bound on a password, from its one definition (constants.json); a
+// bound here too keeps a caller's mistake from copying megabytes.
+constexpr size_t kMaxPassword = PMP_LIMIT_PASSWORD;
 
 std::string SettingArgument(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   Napi::Env env = info.Env();

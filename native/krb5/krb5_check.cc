@@ -134,26 +134,13 @@ bool WaitFor(int fd, short events, std::chrono::steady_clock::time_point until, 
   }
 }
 
-bool SendAll(int fd, const char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+// Moves len bytes over fd in one direction (send or receive) until the given time; false with why
+// on timeout, error or (receiving) the KDC closing the connection.
+bool Transfer(int fd, short events, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
   while (len > 0) {
-    if (!WaitFor(fd, POLLOUT, until, why)) return false;
-    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      *why = std::strerror(errno);
-      return false;
-    }
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
-  while (len > 0) {
-    if (!WaitFor(fd, POLLIN, until, why)) return false;
-    ssize_t n = recv(fd, data, len, 0);
-    if (n == 0) {
+    if (!WaitFor(fd, events, until, why)) return false;
+    ssize_t n = events == POLLOUT ? send(fd, data, len, MSG_NOSIGNAL) : recv(fd, data, len, 0);
+    if (n == 0 && events == POLLIN) {
       *why = "the KDC closed the connection";
       return false;
     }
@@ -166,6 +153,15 @@ bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_poi
     len -= static_cast<size_t>(n);
   }
   return true;
+}
+
+bool SendAll(int fd, const char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  // send() only reads the buffer; Transfer's pointer is not const because recv() writes it.
+  return Transfer(fd, POLLOUT, const_cast<char*>(data), len, until, why);
+}
+
+bool RecvAll(int fd, char* data, size_t len, std::chrono::steady_clock::time_point until, std::string* why) {
+  return Transfer(fd, POLLIN, data, len, until, why);
 }
 
 // host, host:port, [v6], [v6]:port, with an optional tcp/ or udp/ of krb5.conf (TCP is used).
@@ -343,6 +339,11 @@ std::string ClockText(krb5_context ctx, krb5_error_code code, long max_skew) {
       + " s; run chrony or timesyncd): " + ErrorText(ctx, code);
 }
 
+// Why an exchange failed: the clocks when they are the cause, else the library's message.
+std::string FailureText(krb5_context ctx, krb5_error_code code, long max_skew) {
+  return IsClock(code) ? ClockText(ctx, code, max_skew) : ErrorText(ctx, code);
+}
+
 // krb5.conf's clockskew (libdefaults), MIT's default 300 s when unset or unreadable.
 long MaxSkew(krb5_context ctx) {
   profile_t profile = nullptr;
@@ -450,6 +451,15 @@ krb5_error_code RefusingPrompter(krb5_context, void* data, const char*, const ch
   return kRefused;
 }
 
+// The ticket against the keytab's key for server, with ap_req_nofail: a keytab that is missing,
+// unreadable or without that key is a failure, never a pass.
+krb5_error_code Validate(krb5_context ctx, krb5_creds* creds, krb5_principal server, krb5_keytab kt) {
+  krb5_verify_init_creds_opt o;
+  krb5_verify_init_creds_opt_init(&o);
+  krb5_verify_init_creds_opt_set_ap_req_nofail(&o, 1);
+  return krb5_verify_init_creds(ctx, creds, server, kt, nullptr, &o);
+}
+
 Answer Run(const Request& r, const char* password, Transport* t) {
   Answer a;
   krb5_context ctx = nullptr;
@@ -499,18 +509,15 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     before = time(nullptr);
     ret = krb5_get_init_creds_keytab(ctx, &creds, server, kt, 0, nullptr, opt);
     if (ret != 0) {
-      a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+      a = {KindOf(ret), ret, FailureText(ctx, ret, max_skew)};
       goto done;
     }
     have_creds = true;
     Answer clock;
     NoteSkew(&clock, creds, before, max_skew);
-    krb5_verify_init_creds_opt sv;
-    krb5_verify_init_creds_opt_init(&sv);
-    krb5_verify_init_creds_opt_set_ap_req_nofail(&sv, 1);
-    ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &sv);
+    ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
-      a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+      a = {"unavailable", ret, FailureText(ctx, ret, max_skew)};
     } else {
       a = {"ok", 0, "a ticket as the validating principal, validated with the keytab"};
     }
@@ -554,13 +561,12 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       NoteSkew(&a, cp, before, max_skew);
       krb5_free_cred_contents(ctx, &cp);
     } else {
-      std::string kind = KindOf(r2);
-      a = {kind, r2, IsClock(r2) ? ClockText(ctx, r2, max_skew) : ErrorText(ctx, r2)};
+      a = {KindOf(r2), r2, FailureText(ctx, r2, max_skew)};
     }
     goto done;
   }
   if (ret != 0) {
-    a = {KindOf(ret), ret, IsClock(ret) ? ClockText(ctx, ret, max_skew) : ErrorText(ctx, ret)};
+    a = {KindOf(ret), ret, FailureText(ctx, ret, max_skew)};
     goto done;
   }
   have_creds = true;
@@ -577,10 +583,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       a = {"unavailable", ret, why};
       goto done;
     }
-    krb5_verify_init_creds_opt vopt;
-    krb5_verify_init_creds_opt_init(&vopt);
-    krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
-    ret = krb5_verify_init_creds(ctx, &creds, server, kt, nullptr, &vopt);
+    ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
       a = {"unavailable", ret, IsClock(ret) ? ClockText(ctx, ret, max_skew)
                                             : "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
@@ -686,6 +689,14 @@ Request ReadRequest(const Napi::Object& o) {
   return r;
 }
 
+// The check on libuv's pool; the worker deletes itself once its promise is settled.
+Napi::Value Queue(Napi::Env env, Request r, const uint8_t* pw, size_t len) {
+  auto* w = new CheckWorker(env, std::move(r), pw, len);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value Check(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsBuffer()) {
@@ -699,10 +710,7 @@ Napi::Value Check(const Napi::CallbackInfo& info) {
   if (pw.Length() == 0 || pw.Length() >= kMaxPassword || std::memchr(pw.Data(), 0, pw.Length()) != nullptr) {
     throw Napi::RangeError::New(env, "password refused before asking the KDC");
   }
-  auto* w = new CheckWorker(env, std::move(r), pw.Data(), pw.Length());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), pw.Data(), pw.Length());
 }
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
@@ -710,10 +718,7 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "probe(request)");
   Request r = ReadRequest(info[0].As<Napi::Object>());
   r.probe = true;
-  auto* w = new CheckWorker(env, std::move(r), nullptr, 0);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), nullptr, 0);
 }
 
 Napi::Value SelfTest(const Napi::CallbackInfo& info) {
@@ -722,10 +727,7 @@ Napi::Value SelfTest(const Napi::CallbackInfo& info) {
   Request r = ReadRequest(info[0].As<Napi::Object>());
   if (r.keytab.empty()) throw Napi::TypeError::New(env, "selfTest needs a keytab");
   r.self_test = true;
-  auto* w = new CheckWorker(env, std::move(r), nullptr, 0);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return Queue(env, std::move(r), nullptr, 0);
 }
 
 Napi::Value DefaultRealm(const Napi::CallbackInfo& info) {
