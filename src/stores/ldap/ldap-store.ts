@@ -231,10 +231,10 @@ export class LdapStore implements Store {
     if (state === 'active' && mayLogOn && requireGroup !== null) {
       // Asked once per kept entry: the answer is as old as the entry's other attributes.
       record.inGroup ??= await this.inGroup(conn, requireGroup, entry, login, signal);
-    }
-    if (state === 'active' && mayLogOn && requireGroup !== null && record.inGroup !== true) {
-      this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
-      state = 'inactive';
+      if (!record.inGroup) {
+        this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
+        state = 'inactive';
+      }
     }
     return {
       login,
