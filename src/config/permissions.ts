@@ -95,7 +95,7 @@ export function openTrustedFile(
   rule: TrustRule,
   id: WorkerIdentity,
   changed: (st: FileIdentity) => boolean,
-): { identity: FileIdentity; text: string | null } {
+): { identity: FileIdentity; text: string | null; stat: fs.Stats } {
   const real = safeRoute(file, rule.what, id);
   let fd: number;
   try {
@@ -110,11 +110,11 @@ export function openTrustedFile(
     const st = fs.fstatSync(fd);
     checkFileStat(file, st, rule, id, false);
     const identity: FileIdentity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
-    if (!changed(identity)) return { identity, text: null };
+    if (!changed(identity)) return { identity, text: null, stat: st };
     const text = fs.readFileSync(fd, 'utf8');
     const secret = typeof rule.holdsSecret === 'function' ? rule.holdsSecret(text) : rule.holdsSecret;
     if (secret) checkFileStat(file, st, rule, id, true);
-    return { identity, text };
+    return { identity, text, stat: st };
   } finally {
     fs.closeSync(fd);
   }

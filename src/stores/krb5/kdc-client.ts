@@ -120,6 +120,9 @@ export class KdcClient {
   }
 
   private slot(signal: AbortSignal): Promise<void> {
+    // A request the worker gave up on (during the directory search) asks no KDC, and is not
+    // queued: an aborted signal fires no 'abort' event, so it would wait for a slot to free.
+    if (signal.aborted) return Promise.reject(new StoreUnavailableError('gave up before the KDC was asked'));
     if (this.inFlight < MAX_IN_FLIGHT) {
       this.inFlight++;
       return Promise.resolve();

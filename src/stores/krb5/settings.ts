@@ -75,8 +75,11 @@ export function parseKrb5Settings(r: SectionReader): Krb5Settings {
  * read here: the library reads it at each check, so a renewed keytab needs no restart. */
 export function checkKeytab(file: string): void {
   const id = workerIdentity();
+  let st: fs.Stats;
   try {
-    openTrustedFile(file, { what: 'keytab', holdsSecret: true }, id, () => false);
+    // Not read (the library does), so the trusted-file check leaves the secret's mode rule to
+    // this function; it judges the file that check opened, not whatever the path names now.
+    ({ stat: st } = openTrustedFile(file, { what: 'keytab', holdsSecret: true }, id, () => false));
   } catch (e) {
     // A keytab the worker cannot read would fail every login: say so, with the fix.
     if (e instanceof FileAccessError && e.code === 'EACCES') {
@@ -84,7 +87,6 @@ export function checkKeytab(file: string): void {
     }
     throw e;
   }
-  const st = fs.statSync(file);
   const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
   if ((st.mode & 0o004) !== 0 || ((st.mode & 0o040) !== 0 && !id.ownGids.has(st.gid))) {
     throw new ConfigError(`keytab ${file} holds the host's key and is readable by others (mode ${mode}): refusing it; run chmod 600 ${file}, or chgrp ${WORKER_USER} ${file} && chmod 640 ${file}`);

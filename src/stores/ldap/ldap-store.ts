@@ -70,7 +70,10 @@ export class LdapStore implements Store {
       ctx.log,
     );
     this.binds = new BindPool(this.directory.options);
-    this.entries = new EntryCache(settings.entryCacheTimeoutMs);
+    // Only a bind can take a kept entry (auth_method = password needs the userPassword a search
+    // just read; kerberos asks the KDC after its own search), and an account check searches
+    // anyway: under the other methods a kept entry would only hold memory.
+    this.entries = new EntryCache(settings.authMethod === 'bind' ? settings.entryCacheTimeoutMs : 0);
     if (!settings.tlsVerify) ctx.log('warning', 'store.tls_unverified', { message: 'tls_verify = no: any server can pretend to be the directory and learn passwords' });
   }
 
@@ -79,7 +82,7 @@ export class LdapStore implements Store {
     return this.directory.run(signal, async (conn) => {
       // A kept entry spares the search, never the bind. Only a bind checks against the server
       // now: auth_method = password compares the userPassword a search just read.
-      const kept = this.settings.authMethod === 'bind' ? this.entries.get(login) : undefined;
+      const kept = this.entries.get(login);
       if (kept !== undefined) {
         if (await this.bindKept(conn, kept, login, password, signal)) {
           return { found: true, passwordOk: true, user: await this.facts(conn, kept, login, true, signal) };
@@ -231,10 +234,10 @@ export class LdapStore implements Store {
     if (state === 'active' && mayLogOn && requireGroup !== null) {
       // Asked once per kept entry: the answer is as old as the entry's other attributes.
       record.inGroup ??= await this.inGroup(conn, requireGroup, entry, login, signal);
-    }
-    if (state === 'active' && mayLogOn && requireGroup !== null && record.inGroup !== true) {
-      this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
-      state = 'inactive';
+      if (!record.inGroup) {
+        this.ctx.log('notice', 'store.access_denied', { login, rule: 'require_group', group: requireGroup });
+        state = 'inactive';
+      }
     }
     return {
       login,
