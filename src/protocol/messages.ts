@@ -141,9 +141,16 @@ export function errorFrame(code: ErrorName, message: string): Buffer {
   return new FrameBuilder(MessageType.ERROR).u32(Field.ERROR_CODE, ErrorCode[code]).text(Field.TEXT, clip(message)).build();
 }
 
-/** Text fields are bounded by the protocol and must not contain NUL. */
+/** Control characters and line separators, which a syslog daemon may pass on as a line break:
+ * a store's error message (an LDAP server's text, a KDC's realm) must not start a forged line. */
+const LINE_BREAKING = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** Text fields are what the module writes to syslog: one line each, bounded by the protocol. */
 function clip(text: string): string {
-  const bytes = Buffer.from(text.replace(/\0/g, '\\x00'), 'utf8');
+  const bytes = Buffer.from(text.replace(LINE_BREAKING, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16)}`;
+  }), 'utf8');
   if (bytes.length <= LIMITS.text) return bytes.toString('utf8');
   let end = LIMITS.text;
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence in two
