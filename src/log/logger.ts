@@ -14,9 +14,20 @@ export interface Logger {
  * private-use and unassigned code points. */
 const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu;
 
+/** JSON text with those characters as \\u escapes: the same JSON to a parser, one plain line to
+ * a viewer. One escape per UTF-16 unit: a private-use character beyond U+FFFF is a surrogate
+ * pair in JSON (five hex digits would read back as another character and a digit). */
+export function escapeInvisible(json: string): string {
+  return json.replace(INVISIBLE, (c) => {
+    let out = '';
+    for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
+}
+
 function quote(value: string): string {
   if (/^[A-Za-z0-9_.:/@+-]+$/.test(value)) return value;
-  return JSON.stringify(value).replace(INVISIBLE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+  return escapeInvisible(JSON.stringify(value));
 }
 
 export function formatLine(level: Level, event: string, fields: Fields = {}): string {

@@ -7,7 +7,7 @@
 // written together, after that turn's answers (turn-queue.ts); what is queued is written before
 // a reopen and at exit.
 import fs from 'fs';
-import { Logger } from '../log/logger';
+import { escapeInvisible, Logger } from '../log/logger';
 import { TurnQueue } from '../log/turn-queue';
 import { ResultName } from '../protocol/constants';
 import { escapeLogValue } from './syslog-line';
@@ -49,7 +49,9 @@ export interface Decision {
  * UTF-8, controls and backslashes as \xNN), then JSON-quoted; bounded like the syslog line. */
 export function accountingLine(d: Decision, at: Date): string {
   const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}\\...` : s);
-  return JSON.stringify({
+  // Line and paragraph separators and bidi overrides, which JSON leaves as they are, escaped
+  // as in the worker's log.
+  return escapeInvisible(JSON.stringify({
     time: at.toISOString(),
     op: d.op,
     service: clip(escapeLogValue(d.service, true), 256),
@@ -63,7 +65,7 @@ export function accountingLine(d: Decision, at: Date): string {
     throttled: d.throttle === 'refused' || d.throttle === 'delayed',
     ...(d.throttle !== undefined ? { throttle: d.throttle } : {}),
     ...(d.reused ? { reused: true } : {}),
-  }) + '\n';
+  })) + '\n';
 }
 
 export class AccountingLog {

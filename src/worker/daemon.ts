@@ -8,6 +8,7 @@ import { spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { Fields, Level, Logger } from '../log/logger';
+import { makeOpenDir } from './server';
 
 /** Set in the detached copy's environment: it is the daemon, it must not detach again. */
 const DETACHED_ENV = 'PAM_MAPI_WORKER_DETACHED';
@@ -126,8 +127,7 @@ export class StartupRelay implements Logger {
  * at the path is replaced, not followed. Removed at exit while it still holds this pid.
  */
 export function writePidFile(file: string): void {
-  const dir = path.dirname(file);
-  if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
+  makeOpenDir(path.dirname(file));
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
   try {

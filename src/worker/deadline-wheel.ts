@@ -29,8 +29,8 @@ export class DeadlineWheel {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (performance.now() time); Infinity when none is armed. */
   private armedAt = Infinity;
-  private slot = -1;
-  private slotController: AbortController | undefined;
+  /** The shared controller of each slot with a store call waiting, until the slot ends. */
+  private readonly slots = new Map<number, AbortController>();
   /** Entries that keep the process alive: the timer is unref'd while there are none. */
   private holding = 0;
 
@@ -73,15 +73,16 @@ export class DeadlineWheel {
    * the same slot. */
   signalBy(at: number): AbortSignal {
     const slot = Math.ceil(at / SLOT_MS);
-    if (slot !== this.slot || this.slotController === undefined) {
-      const controller = new AbortController();
+    let controller = this.slots.get(slot);
+    if (controller === undefined) {
+      const c = new AbortController();
       // Concurrent calls of one slot each listen on it: not a leak.
-      setMaxListeners(0, controller.signal);
-      this.add(slot * SLOT_MS, () => controller.abort(), false);
-      this.slot = slot;
-      this.slotController = controller;
+      setMaxListeners(0, c.signal);
+      this.add(slot * SLOT_MS, () => { this.slots.delete(slot); c.abort(); }, false);
+      this.slots.set(slot, c);
+      controller = c;
     }
-    return this.slotController.signal;
+    return controller.signal;
   }
 
   private arm(at: number): void {

@@ -10,6 +10,12 @@ import { OutcomeClass, outcomeClass } from './accounting';
 /** Upper bounds in seconds: a cached login is well under 1 ms, a slow directory seconds. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Distinct stores per operation with series of their own. store= comes from the module's
+ * arguments, which a peer allowed to connect may write as it likes: without a bound, every new
+ * name would keep a histogram for the worker's life. Beyond it, one series: OTHER_STORES. */
+export const MAX_STORE_SERIES = 64;
+export const OTHER_STORES = '(other)';
+
 interface Histogram {
   counts: number[];
   sum: number;
@@ -34,12 +40,13 @@ export class Metrics {
   record(op: string, store: string, result: ResultName, ms: number): void {
     const cls: OutcomeClass = outcomeClass(result);
     // The label text of an operation and store is made once, not escaped on every request.
-    let series = this.series.get(op)?.get(store);
+    let byStore = this.series.get(op);
+    if (byStore !== undefined && byStore.size >= MAX_STORE_SERIES && !byStore.has(store)) store = OTHER_STORES;
+    let series = byStore?.get(store);
     if (series === undefined) {
       const labels = `op="${label(op)}",store="${label(store)}"`;
       series = { labels, histogram: { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }, keys: new Map() };
       this.latency.set(labels, series.histogram);
-      let byStore = this.series.get(op);
       if (byStore === undefined) this.series.set(op, byStore = new Map());
       byStore.set(store, series);
     }

@@ -51,6 +51,10 @@ export interface Entry {
   /** In memory only, never written: HMAC-SHA256 of the password under a key made at start, so
    * a user who logs in online again with the same password costs no scrypt. */
   memo?: Buffer;
+  /** In memory only, like memo: the last password that scrypt showed is not the verifier's,
+   * so the same wrong password sent again online (a client retrying, a guesser repeating, which
+   * the throttle does not count) costs no second scrypt. */
+  notMemo?: Buffer;
 }
 
 export type OfflineAnswer =
@@ -277,14 +281,16 @@ export class OfflineCache {
         this.changed();
       }
     };
-    if (e.memo !== undefined) {
-      if (crypto.timingSafeEqual(e.memo, memoOf(password))) forget();
+    const memo = memoOf(password);
+    if (e.memo !== undefined || (e.notMemo !== undefined && crypto.timingSafeEqual(e.notMemo, memo))) {
+      if (e.memo !== undefined && crypto.timingSafeEqual(e.memo, memo)) forget();
       password.fill(0);
       return;
     }
     const queued = this.background(async () => {
       try {
         if (crypto.timingSafeEqual(await derive(password, e.salt), e.verifier)) forget();
+        else e.notMemo = memo;
       } finally {
         password.fill(0);
       }

@@ -168,44 +168,41 @@ async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: Earl
   if (password.kind === 'none') return d.refuse('AUTH_ERR', 'use_first_pass and no password from an earlier module');
   // The prompt itself was libpam's, in the module, before the request; the line keeps its text.
   d.debug(password.from === 'earlier' ? 'using the password of an earlier module' : 'prompting for the password');
+  // decide() wipes it when the outcome is known.
   const secret = password.secret;
+  const bad = checkPassword(secret);
+  if (bad !== null) return d.refuse('AUTH_ERR', bad);
+  const gate = ctx.throttle?.gate(user.name, req.rhost);
+  if (gate?.kind === 'refuse') return throttleRefusal(d, gate.why);
+  let asked;
   try {
-    const bad = checkPassword(secret);
-    if (bad !== null) return d.refuse('AUTH_ERR', bad);
-    const gate = ctx.throttle?.gate(user.name, req.rhost);
-    if (gate?.kind === 'refuse') return throttleRefusal(d, gate.why);
-    let asked;
-    try {
-      asked = await verifyUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name, secret);
-    } catch (e) {
-      return d.error(`${store.type} store: ${(e as Error).message}`);
-    }
-    d.offline = asked.kind !== 'online';
-    if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
-    const verdict = asked.answer;
-    let outcome: Outcome;
-    // For the throttle: a wrong password or an unknown name is a guess; a right password is a
-    // success whatever the account rules then said; a state refused before the password was
-    // looked at is neither.
-    let attempt: 'failure' | 'success' | 'other';
-    if (!verdict.found) {
-      outcome = d.refuse('USER_UNKNOWN', 'user not in the store');
-      attempt = 'failure';
-    } else if (verdict.passwordOk === 'unchecked') {
-      // Never admit(): the password was not checked, so only a refusal by the state may follow.
-      outcome = verdict.user.state === 'active' ? d.error(`${store.type} store: the password was not checked`) : refuseState(d, verdict.user);
-      attempt = 'other';
-    } else if (!verdict.passwordOk) {
-      outcome = d.refuse('AUTH_ERR', 'wrong password');
-      attempt = 'failure';
-    } else {
-      outcome = admit(d, verdict.user, store);
-      attempt = outcome.result === 'SUCCESS' ? 'success' : 'other';
-    }
-    return gate === undefined ? outcome : throttled(outcome, ctx.throttle?.record(gate, attempt, secret));
-  } finally {
-    secret.fill(0);
+    asked = await verifyUser(ctx.resilience, store, ctx.storeTimeoutMs, user.name, secret);
+  } catch (e) {
+    return d.error(`${store.type} store: ${(e as Error).message}`);
   }
+  d.offline = asked.kind !== 'online';
+  if (asked.kind === 'locked') return d.refuse('AUTH_ERR', `store unavailable and locked offline after offline_failed_attempts wrong passwords, until ${new Date(asked.untilMs).toISOString()}`);
+  const verdict = asked.answer;
+  let outcome: Outcome;
+  // For the throttle: a wrong password or an unknown name is a guess; a right password is a
+  // success whatever the account rules then said; a state refused before the password was
+  // looked at is neither.
+  let attempt: 'failure' | 'success' | 'other';
+  if (!verdict.found) {
+    outcome = d.refuse('USER_UNKNOWN', 'user not in the store');
+    attempt = 'failure';
+  } else if (verdict.passwordOk === 'unchecked') {
+    // Never admit(): the password was not checked, so only a refusal by the state may follow.
+    outcome = verdict.user.state === 'active' ? d.error(`${store.type} store: the password was not checked`) : refuseState(d, verdict.user);
+    attempt = 'other';
+  } else if (!verdict.passwordOk) {
+    outcome = d.refuse('AUTH_ERR', 'wrong password');
+    attempt = 'failure';
+  } else {
+    outcome = admit(d, verdict.user, store);
+    attempt = outcome.result === 'SUCCESS' ? 'success' : 'other';
+  }
+  return gate === undefined ? outcome : throttled(outcome, ctx.throttle?.record(gate, attempt, secret));
 }
 
 /** The account rules, shared by auth (after the password) and account. */

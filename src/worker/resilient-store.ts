@@ -51,7 +51,9 @@ export async function verifyUser(r: Resilience | undefined, store: Store, timeou
     return { kind: 'offline', answer: off.verification, ageMs: off.ageMs };
   }
   if (cache !== undefined) {
-    if (answer.found && answer.passwordOk) {
+    // Only a password the store checked and accepted becomes a verifier ('unchecked' is truthy:
+    // a guess sent while the account was disabled would log in offline once it is enabled).
+    if (answer.found && answer.passwordOk === true) {
       // After the answer is sent (setImmediate runs after the session's write), from a copy:
       // the policy wipes its buffer when decide() returns.
       const copy = Buffer.from(password);
@@ -59,7 +61,7 @@ export async function verifyUser(r: Resilience | undefined, store: Store, timeou
       setImmediate(() => cache.remember(user, copy, found));
     } else {
       cache.observe(user, answer.found ? { found: true, user: answer.user } : { found: false });
-      if (answer.found) {
+      if (answer.found && answer.passwordOk === false) {
         const copy = Buffer.from(password);
         setImmediate(() => cache.forgetIfMatches(user, copy));
       }

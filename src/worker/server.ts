@@ -34,6 +34,12 @@ async function clearStale(socketPath: string): Promise<void> {
   fs.unlinkSync(socketPath);
 }
 
+/** Makes dir (and its parents) if missing, 0755 as documented whatever the umask (the unit's
+ * UMask=0077 would make it 0700); an existing directory is left as it is. */
+export function makeOpenDir(dir: string): void {
+  if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
+}
+
 /** Binds a Unix socket at socketPath (after removing a stale one of a dead process), created
  * 0600 so that there is no moment it is open to everyone; the caller widens it if it must. */
 export async function listenPrivately(server: net.Server, socketPath: string): Promise<void> {
@@ -60,9 +66,7 @@ export async function listen(server: net.Server, socketPath: string, mode: numbe
     });
     return `fd ${fd} (systemd)`;
   }
-  // 0755 as documented, whatever the umask (the unit's UMask=0077 would make it 0700).
-  const dir = path.dirname(socketPath);
-  if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
+  makeOpenDir(path.dirname(socketPath));
   await listenPrivately(server, socketPath);
   // -1 keeps the owner: root, or the worker's own user when it runs unprivileged.
   if (group !== null) fs.chownSync(socketPath, -1, group);

@@ -143,7 +143,6 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         held = undefined;
         env.logger.log(requestLevel(first, account), 'request', requestFields(first, account));
       }
-      if (req.password?.kind === 'ok') req.password.secret.fill(0);
       if (kept === undefined) return;
       earlier = kept;
     }
@@ -162,7 +161,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
   } finally {
     // An authentication whose account request did not come: its line alone.
     if (held !== undefined) env.logger.log(requestLevel(held, undefined), 'request', requestFields(held, undefined));
-    // A password the policy did not get to (it wipes the ones it uses).
+    // A password decide() did not get (it wipes the ones it is given).
     if (req?.password?.kind === 'ok') req.password.secret.fill(0);
   }
 }
