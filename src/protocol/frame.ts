@@ -25,17 +25,17 @@ export class FrameError extends Error {
 }
 
 export class FrameBuilder {
-  private readonly parts: Buffer[] = [];
+  private readonly tags: number[] = [];
+  /** A field's bytes, or the number of a u32 field. */
+  private readonly values: Array<Buffer | number> = [];
   private size = 0;
 
   constructor(private readonly type: number) {}
 
   bytes(tag: number, value: Buffer): this {
     if (value.length > 0xffff) throw new FrameError(`field ${tag} is longer than 65535 bytes`, 'too_large');
-    const head = Buffer.alloc(3);
-    head.writeUInt8(tag, 0);
-    head.writeUInt16BE(value.length, 1);
-    this.parts.push(head, value);
+    this.tags.push(tag);
+    this.values.push(value);
     this.size += 3 + value.length;
     return this;
   }
@@ -45,19 +45,36 @@ export class FrameBuilder {
   }
 
   u32(tag: number, value: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(value >>> 0, 0);
-    return this.bytes(tag, b);
+    this.tags.push(tag);
+    this.values.push(value >>> 0);
+    this.size += 3 + 4;
+    return this;
   }
 
-  /** The whole frame. The caller wipes it after writing when it holds a secret. */
+  /** The whole frame, written into one buffer. The caller wipes it after writing when it holds
+   * a secret. */
   build(version: number = PROTOCOL_VERSION): Buffer {
     if (this.size > MAX_PAYLOAD) throw new FrameError(`frame payload of ${this.size} bytes exceeds ${MAX_PAYLOAD}`, 'too_large');
-    const head = Buffer.alloc(HEADER_SIZE);
-    head.writeUInt16BE(version, 0);
-    head.writeUInt16BE(this.type, 2);
-    head.writeUInt32BE(this.size, 4);
-    return Buffer.concat([head, ...this.parts], HEADER_SIZE + this.size);
+    // Every byte is written below, so the buffer need not be zeroed first.
+    const out = Buffer.allocUnsafe(HEADER_SIZE + this.size);
+    out.writeUInt16BE(version, 0);
+    out.writeUInt16BE(this.type, 2);
+    out.writeUInt32BE(this.size, 4);
+    let pos = HEADER_SIZE;
+    for (let i = 0; i < this.tags.length; i++) {
+      const v = this.values[i];
+      out[pos] = this.tags[i];
+      if (typeof v === 'number') {
+        out.writeUInt16BE(4, pos + 1);
+        out.writeUInt32BE(v, pos + 3);
+        pos += 7;
+      } else {
+        out.writeUInt16BE(v.length, pos + 1);
+        v.copy(out, pos + 3);
+        pos += 3 + v.length;
+      }
+    }
+    return out;
   }
 }
 

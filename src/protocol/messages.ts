@@ -4,7 +4,7 @@ import {
   ErrorCode, ErrorName, Field, LIMITS, LogLevel, LogLevelName, MAX_ARGS, MessageType, Op, PasswordFrom,
   Result, ResultName,
 } from './constants';
-import { decodeFields, FieldValue, FrameBuilder, FrameError } from './frame';
+import { FrameBuilder, FrameError } from './frame';
 
 export type Operation = 'authenticate' | 'account';
 
@@ -43,22 +43,28 @@ export interface LogEntry {
   text: string;
 }
 
-function single(fields: FieldValue[], tag: number): Buffer | null {
-  const found = fields.filter((f) => f.tag === tag);
-  if (found.length > 1) throw new FrameError(`field ${tag} appears more than once`, 'malformed');
-  return found.length === 1 ? found[0].value : null;
+/** Where each field of the request being read starts and ends in its payload (-1: absent),
+ * by tag. decodeRequest is synchronous, so one table serves every request; a view per field
+ * would cost a Buffer object each. */
+const REQUEST_TAGS = 32;
+const where = new Int32Array(REQUEST_TAGS * 2);
+if (Math.max(...Object.values(Field)) >= REQUEST_TAGS) throw new Error('a field tag beyond the request table: raise REQUEST_TAGS');
+
+function u32At(payload: Buffer, tag: number): number | null {
+  const start = where[tag * 2];
+  if (start < 0) return null;
+  if (where[tag * 2 + 1] - start !== 4) throw new FrameError(`field ${tag} must be 4 bytes`, 'malformed');
+  return payload.readUInt32BE(start);
 }
 
-function u32(fields: FieldValue[], tag: number): number | null {
-  const v = single(fields, tag);
-  if (v === null) return null;
-  if (v.length !== 4) throw new FrameError(`field ${tag} must be 4 bytes`, 'malformed');
-  return v.readUInt32BE(0);
+function textAt(payload: Buffer, tag: number): string {
+  const start = where[tag * 2];
+  return start < 0 ? '' : payload.toString('utf8', start, where[tag * 2 + 1]);
 }
 
-function lenientText(fields: FieldValue[], tag: number): string {
-  const v = single(fields, tag);
-  return v === null ? '' : v.toString('utf8');
+function bytesAt(payload: Buffer, tag: number): Buffer | null {
+  const start = where[tag * 2];
+  return start < 0 ? null : payload.subarray(start, where[tag * 2 + 1]);
 }
 
 /** A REQUEST the worker could not read is wiped whole: it may hold a password. */
@@ -73,37 +79,52 @@ export function decodeRequest(type: number, payload: Buffer): PamRequest {
 
 function readRequest(type: number, payload: Buffer): PamRequest {
   if (type !== MessageType.REQUEST) throw new FrameError(`expected a request, got message type ${type}`, 'malformed');
-  const fields = decodeFields(payload);
-  const opCode = u32(fields, Field.OP);
+  // One pass over the fields. If anything below throws, decodeRequest wipes the payload, and
+  // with it the password's bytes; otherwise passwordOf does.
+  where.fill(-1);
+  const args: string[] = [];
+  let pos = 0;
+  while (pos < payload.length) {
+    if (payload.length - pos < 3) throw new FrameError('truncated field header', 'malformed');
+    const tag = payload[pos];
+    const len = payload.readUInt16BE(pos + 1);
+    pos += 3;
+    if (len > payload.length - pos) throw new FrameError(`field ${tag} runs past the end of the frame`, 'malformed');
+    if (tag === Field.ARG) {
+      if (args.length > MAX_ARGS) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
+      args.push(payload.toString('utf8', pos, pos + len));
+    } else if (tag < REQUEST_TAGS) {
+      // Every other field of a request at most once; a tag a request does not use is skipped.
+      if (where[tag * 2] >= 0) throw new FrameError(`field ${tag} appears more than once`, 'malformed');
+      where[tag * 2] = pos;
+      where[tag * 2 + 1] = pos + len;
+    }
+    pos += len;
+  }
+  const opCode = u32At(payload, Field.OP);
   const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
   if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
-  const args = fields.filter((f) => f.tag === Field.ARG).map((f) => f.value.toString('utf8'));
-  if (args.length > MAX_ARGS + 1) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
-  const service = lenientText(fields, Field.SERVICE);
-  const user = single(fields, Field.USER);
-  const rhost = lenientText(fields, Field.RHOST);
-  const ruser = lenientText(fields, Field.RUSER);
-  const tty = lenientText(fields, Field.TTY);
-  const logname = lenientText(fields, Field.LOGNAME);
-  const uid = u32(fields, Field.UID);
-  const euid = u32(fields, Field.EUID);
-  // Last, so that no later check can throw a copy of the password away unwiped.
-  const password = passwordOf(op, fields);
-  return {
-    op, service, user, rhost, ruser, tty, logname, uid, euid,
-    args: args.slice(0, MAX_ARGS), argsTruncated: args.length > MAX_ARGS, password,
+  const uid = u32At(payload, Field.UID);
+  const euid = u32At(payload, Field.EUID);
+  const from = u32At(payload, Field.PASSWORD_FROM);
+  const truncated = args.length > MAX_ARGS;
+  if (truncated) args.length = MAX_ARGS;
+  const req: PamRequest = {
+    op, service: textAt(payload, Field.SERVICE), user: bytesAt(payload, Field.USER), rhost: textAt(payload, Field.RHOST),
+    ruser: textAt(payload, Field.RUSER), tty: textAt(payload, Field.TTY), logname: textAt(payload, Field.LOGNAME),
+    uid, euid, args, argsTruncated: truncated, password: null,
   };
+  // Last, so that no later check can throw a copy of the password away unwiped.
+  req.password = passwordOf(op, bytesAt(payload, Field.PASSWORD), from);
+  return req;
 }
 
 /** PASSWORD_FROM and PASSWORD: the password as a copy the caller must wipe, the frame's bytes
  * wiped whatever else is wrong with the request. */
-function passwordOf(op: Operation, fields: FieldValue[]): ModulePassword | null {
-  const raw = fields.filter((f) => f.tag === Field.PASSWORD);
-  const secret = raw.length === 1 ? Buffer.from(raw[0].value) : null;
-  for (const f of raw) f.value.fill(0);
+function passwordOf(op: Operation, raw: Buffer | null, from: number | null): ModulePassword | null {
+  const secret = raw === null ? null : Buffer.from(raw);
+  raw?.fill(0);
   try {
-    if (raw.length > 1) throw new FrameError(`field ${Field.PASSWORD} appears more than once`, 'malformed');
-    const from = u32(fields, Field.PASSWORD_FROM);
     if (op === 'account') {
       // The module never sends a password with an account request.
       if (from !== null || secret !== null) throw new FrameError('an account request carries no password', 'malformed');
