@@ -6,7 +6,7 @@
 import net from 'net';
 import { FrameError, FrameReader } from '../protocol/frame';
 import { KeptConnections } from './kept-connections';
-import { deadlines } from './deadline-wheel';
+import { DeadlineEntry, deadlines } from './deadline-wheel';
 
 export interface RawFrame {
   version: number;
@@ -15,6 +15,13 @@ export interface RawFrame {
 }
 
 export class PeerTimeoutError extends Error {}
+
+/** The session waiting for a frame, and the deadline entry that ends its wait. */
+interface Waiter {
+  resolve: (f: RawFrame) => void;
+  reject: (e: Error) => void;
+  entry: DeadlineEntry | undefined;
+}
 
 /** By when the next frame must be complete (performance.now() time), and what to say if not. */
 export interface Deadline {
@@ -30,7 +37,7 @@ export const CLOSE_GRACE_MS = 1000;
 export class FrameChannel {
   private readonly reader = new FrameReader();
   private failure: Error | null = null;
-  private waiter: { resolve: (f: RawFrame) => void; reject: (e: Error) => void } | null = null;
+  private waiter: Waiter | null = null;
   /** Set once our last frame is out: from then on the peer's bytes are dropped, not read. */
   private closing = false;
 
@@ -52,17 +59,14 @@ export class FrameChannel {
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<RawFrame>((resolve, reject) => {
-      const expire = (): void => {
-        this.waiter = null;
-        reject(new PeerTimeoutError(`the module did not send ${deadline.what}`));
-      };
+      const w: Waiter = { resolve, reject, entry: undefined };
       // Timers run before the poll for input in Node's loop: after a long pause of the loop
       // a frame that is already there is read first (setImmediate runs after the poll).
-      const entry = deadlines.add(deadline.at, () => setImmediate(() => { if (this.waiter === w) expire(); }));
-      const w = {
-        resolve: (f: RawFrame) => { deadlines.cancel(entry); resolve(f); },
-        reject: (e: Error) => { deadlines.cancel(entry); reject(e); },
-      };
+      w.entry = deadlines.add(deadline.at, () => setImmediate(() => {
+        if (this.waiter !== w) return;
+        this.waiter = null;
+        reject(new PeerTimeoutError(`the module did not send ${deadline.what}`));
+      }));
       this.waiter = w;
       this.socket.resume();
     });
@@ -70,18 +74,18 @@ export class FrameChannel {
 
   /** The next frame, or undefined when the module closes the connection, sends nothing by
    * the deadline, or the worker stops: the ends of a kept connection that was not used. */
-  async nextIfAny(deadline: Deadline, kept: KeptConnections): Promise<RawFrame | undefined> {
-    if (kept.stopped) return undefined;
-    let cancel = (): void => {};
-    const abandoned = new Promise<undefined>((resolve) => { cancel = kept.wait(() => resolve(undefined)); });
-    try {
-      return await Promise.race([this.next(deadline), abandoned]);
-    } catch (e) {
-      if (e instanceof FrameError) throw e;
-      return undefined;
-    } finally {
-      cancel();
-    }
+  nextIfAny(deadline: Deadline, kept: KeptConnections): Promise<RawFrame | undefined> {
+    if (kept.stopped) return Promise.resolve(undefined);
+    // The worker's stop ends the wait as the module's close would: with no frame.
+    const done = kept.wait(() => this.fail(new Error('the worker stops')));
+    return this.next(deadline).then(
+      (f) => { done(); return f; },
+      (e: unknown) => {
+        done();
+        if (e instanceof FrameError) throw e;
+        return undefined;
+      },
+    );
   }
 
   send(frame: Buffer): void {
@@ -157,6 +161,7 @@ export class FrameChannel {
       if (f !== undefined) {
         const w = this.waiter;
         this.waiter = null;
+        if (w.entry !== undefined) deadlines.cancel(w.entry);
         w.resolve(f);
       }
     }
@@ -170,6 +175,7 @@ export class FrameChannel {
     if (this.waiter !== null) {
       const w = this.waiter;
       this.waiter = null;
+      if (w.entry !== undefined) deadlines.cancel(w.entry);
       w.reject(this.failure);
     }
   }
