@@ -30,13 +30,29 @@ function quote(value: string): string {
   return escapeInvisible(JSON.stringify(value));
 }
 
-export function formatLine(level: Level, event: string, fields: Fields = {}): string {
-  const parts = [new Date().toISOString(), level, event];
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue;
-    parts.push(`${k}=${v === null ? '-' : quote(String(v))}`);
+/** The time of the last line, kept for the lines of the same millisecond. */
+let stampMs = -1;
+let stamp = '';
+
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = new Date(now).toISOString();
   }
-  return parts.join(' ');
+  return stamp;
+}
+
+export function formatLine(level: Level, event: string, fields?: Fields): string {
+  let line = `${timestamp()} ${level} ${event}`;
+  if (fields === undefined) return line;
+  // Fields are object literals: for-in sees their own keys, in order, without an entries array.
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    line += ` ${k}=${v === null ? '-' : quote(String(v))}`;
+  }
+  return line;
 }
 
 export class StderrLogger implements Logger {

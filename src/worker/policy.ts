@@ -118,14 +118,7 @@ export function decide(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAut
 async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
   const opts = parseModuleOptions(req.args);
   const d = new Decision(req, opts, opts.store);
-  // One line each, however many there are, so the failure line always fits in the answer.
-  const listed = (args: string[]): string => args.map((a) => escapeLogValue(a, false)).join(' ');
-  const hinted = opts.unknown.map((u) => {
-    const right = opts.corrections.find((c) => c.wrong === u)?.right ?? null;
-    return `${escapeLogValue(u, false)}${didYouMean(right)}`;
-  });
-  if (opts.unknown.length > 0) d.logs.push({ level: 'ERR', text: `unknown option ignored: ${hinted.join(' ')}` });
-  if (opts.invalid.length > 0) d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${listed(opts.invalid)}` });
+  if (opts.unknown.length > 0 || opts.invalid.length > 0) optionErrors(d, opts);
   if (req.argsTruncated) return d.error(`more than ${MAX_ARGS} module arguments: refusing a line that cannot be read whole`);
   if (opts.fatal.length > 0) return d.error(opts.fatal.map((f) => escapeLogValue(f, true)).join('; '));
   if (opts.legacySocket !== null) d.debug(`socket=${escapeLogValue(opts.legacySocket, false)} is the original module's server URL; ignored`);
@@ -203,6 +196,21 @@ async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: Earl
     attempt = outcome.result === 'SUCCESS' ? 'success' : 'other';
   }
   return gate === undefined ? outcome : throttled(outcome, ctx.throttle?.record(gate, attempt, secret));
+}
+
+/** One line each for the unknown and the invalid options, however many there are, so the
+ * failure line always fits in the answer. */
+function optionErrors(d: Decision, opts: ModuleOptions): void {
+  if (opts.unknown.length > 0) {
+    const hinted = opts.unknown.map((u) => {
+      const right = opts.corrections.find((c) => c.wrong === u)?.right ?? null;
+      return `${escapeLogValue(u, false)}${didYouMean(right)}`;
+    });
+    d.logs.push({ level: 'ERR', text: `unknown option ignored: ${hinted.join(' ')}` });
+  }
+  if (opts.invalid.length > 0) {
+    d.logs.push({ level: 'ERR', text: `invalid option value ignored: ${opts.invalid.map((a) => escapeLogValue(a, false)).join(' ')}` });
+  }
 }
 
 /** The account rules, shared by auth (after the password) and account. */
