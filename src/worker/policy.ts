@@ -109,10 +109,12 @@ export class Decision {
 
 /** The outcome of one request. The password the request carries is wiped when it is known,
  * whichever way the decision went (many refusals come before the password is looked at). */
-export function decide(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
-  return decideRequest(req, ctx, earlier).finally(() => {
+export async function decide(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
+  try {
+    return await decideRequest(req, ctx, earlier);
+  } finally {
     if (req.password?.kind === 'ok') req.password.secret.fill(0);
-  });
+  }
 }
 
 async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
