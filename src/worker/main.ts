@@ -18,7 +18,7 @@ import { Store } from '../stores/store';
 import { parseWorkerArgs, WORKER_USAGE, WorkerArgs } from './args';
 import { PolicyContext } from './policy';
 import { listen } from './server';
-import { serveConnection } from './session';
+import { serveConnection, SessionEnv } from './session';
 import { KeptConnections } from './kept-connections';
 import { ConnectionCaps, ConnectionLimits, effectiveCaps, openFileLimit } from './connection-limits';
 import { setNonDumpable } from './peer';
@@ -99,35 +99,52 @@ async function main(): Promise<void> {
   // The file limit is read once: Node raises the soft limit to the hard one at start.
   const fileLimit = openFileLimit();
   let lowered = false;
+  // Worked out once per config generation: every connection asks twice.
+  let capsOf: { generation: Generation; caps: ConnectionCaps } | undefined;
   const caps = (): ConnectionCaps => {
+    if (capsOf?.generation === current) return capsOf.caps;
     const configured = { maxConnections: current.config.worker.maxConnections, maxPerUid: current.config.worker.maxConnectionsPerUid };
     const e = effectiveCaps(configured, fileLimit);
     if (e.lowered && !lowered) {
       lowered = true;
       logger.log('warning', 'connections.lowered', { max_connections: e.maxConnections, configured: configured.maxConnections, open_files: fileLimit });
     }
+    capsOf = { generation: current, caps: e };
     return e;
   };
   caps();
   const limits = new ConnectionLimits(caps, logger);
   const refused = new QuietEvent(logger, 'warning', 'peer.refused');
   let connections = 0;
+  // What every connection of one config generation shares, made once per generation rather
+  // than once per connection.
+  let envOf: { generation: Generation; env: SessionEnv } | undefined;
+  const sessionEnv = (): SessionEnv => {
+    if (envOf?.generation !== current) {
+      const generation = current;
+      const context = generation.policy(throttle);
+      envOf = {
+        generation,
+        env: {
+          logger,
+          debug: args.debug,
+          allowedUids: generation.config.worker.allowedUids,
+          allowedGids: generation.config.worker.allowedGids,
+          clientTimeoutMs: generation.config.worker.clientTimeoutMs,
+          limits,
+          refused,
+          policy: context,
+          kept,
+          accounting,
+          metrics,
+        },
+      };
+    }
+    return envOf.env;
+  };
   const server = net.createServer((socket) => {
     inFlight++;
-    void serveConnection(socket, {
-      connection: ++connections,
-      logger,
-      debug: args.debug,
-      allowedUids: current.config.worker.allowedUids,
-      allowedGids: current.config.worker.allowedGids,
-      clientTimeoutMs: current.config.worker.clientTimeoutMs,
-      limits,
-      refused,
-      policy: () => current.policy(throttle),
-      kept,
-      accounting,
-      metrics,
-    }).finally(() => { inFlight--; });
+    void serveConnection(socket, sessionEnv(), ++connections).finally(() => { inFlight--; });
   });
   let where: string;
   try {

@@ -16,9 +16,8 @@ import { Answered, requestFields, requestLevel } from './request-line';
 import { AccountingLog } from './accounting';
 import { Metrics } from './metrics';
 
+/** What the connections of one config generation share. */
 export interface SessionEnv {
-  /** A number for this connection, for the debug log (which requests shared a connection). */
-  connection: number;
   logger: Logger;
   /** Whether the logger writes debug events: their fields are built only then. */
   debug: boolean;
@@ -29,8 +28,8 @@ export interface SessionEnv {
   limits: ConnectionLimits;
   /** peer.refused: a refused peer that reconnects at will gets one line a minute, not one each. */
   refused: QuietEvent;
-  /** The policy context at the time the request arrives (it changes on reload). */
-  policy: () => PolicyContext;
+  /** The policy context of the generation the connection came in. */
+  policy: PolicyContext;
   kept: KeptConnections;
   /** The accounting log; none: no lines. */
   accounting?: AccountingLog;
@@ -69,7 +68,8 @@ function checkPeer(cred: PeerCredentials, env: SessionEnv): { ok: true; uid: num
   return { ok: false, why: `uid ${cred.uid} gid ${cred.gid} (pid ${cred.pid}) is not in allowed_uids or allowed_groups` };
 }
 
-export async function serveConnection(socket: net.Socket, env: SessionEnv): Promise<void> {
+/** `connection` numbers the connection for the debug log (which requests shared one). */
+export async function serveConnection(socket: net.Socket, env: SessionEnv, connection: number): Promise<void> {
   const connectedAt = performance.now();
   const channel = new FrameChannel(socket);
   const cred = readCredentials(socket);
@@ -111,7 +111,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         channel.close();
         return;
       }
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       if (frame.version !== PROTOCOL_VERSION) {
         env.logger.log('error', 'protocol.version_mismatch', { module: frame.version, worker: PROTOCOL_VERSION, pid: peer.pid });
         channel.close(errorFrame('VERSION', `the worker speaks protocol version ${PROTOCOL_VERSION}, the module ${frame.version}: upgrade them together`));
@@ -119,8 +119,8 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
       }
       req = decodeRequest(frame.type, frame.payload);
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
-      if (env.debug) env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: env.connection });
-      const policy = env.policy();
+      if (env.debug) env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: connection });
+      const policy = env.policy;
       // One round trip: the request carries everything, the RESULT answers it.
       const outcome = await decide(req, policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.
@@ -131,7 +131,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv): Prom
         : undefined;
       if (kept !== undefined) channel.send(resultFrame(outcome.result, outcome.delayUsec, outcome.logs, KEEP_FOR_ACCOUNT_MS));
       else channel.finish(resultFrame(outcome.result, outcome.delayUsec, outcome.logs));
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const ms = performance.now() - started;
       env.metrics?.record(req.op, outcome.store, outcome.result, ms);
       env.accounting?.write({ op: req.op, service: req.service, user: req.user, rhost: req.rhost, store: outcome.store, result: outcome.result, reason: outcome.reason, ms, throttle: outcome.throttle, reused: outcome.reused });
       const answered: Answered = { req, outcome, ms };
