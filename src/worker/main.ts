@@ -57,8 +57,12 @@ class Generation {
     return new Generation(config, stores, openResilience(config, stores, logger));
   }
 
+  private context: PolicyContext | undefined;
+
+  /** Made once per generation: every request asks for it. */
   policy(throttle: Throttle): PolicyContext {
-    return { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience, throttle };
+    this.context ??= { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience, throttle };
+    return this.context;
   }
 
   async close(): Promise<void> {
@@ -117,12 +121,13 @@ async function main(): Promise<void> {
   const refused = new QuietEvent(logger, 'warning', 'peer.refused');
   let connections = 0;
   // What every connection of one config generation shares, made once per generation rather
-  // than once per connection.
+  // than once per connection. The policy is looked up per request: a request that comes after
+  // a reload, the account request on a kept connection too, is answered by the new generation.
+  const policy = (): PolicyContext => current.policy(throttle);
   let envOf: { generation: Generation; env: SessionEnv } | undefined;
   const sessionEnv = (): SessionEnv => {
     if (envOf?.generation !== current) {
       const generation = current;
-      const context = generation.policy(throttle);
       envOf = {
         generation,
         env: {
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
           clientTimeoutMs: generation.config.worker.clientTimeoutMs,
           limits,
           refused,
-          policy: context,
+          policy,
           kept,
           accounting,
           metrics,

@@ -28,8 +28,8 @@ export interface SessionEnv {
   limits: ConnectionLimits;
   /** peer.refused: a refused peer that reconnects at will gets one line a minute, not one each. */
   refused: QuietEvent;
-  /** The policy context of the generation the connection came in. */
-  policy: PolicyContext;
+  /** The policy context at the time a request arrives (it changes on reload). */
+  policy: () => PolicyContext;
   kept: KeptConnections;
   /** The accounting log; none: no lines. */
   accounting?: AccountingLog;
@@ -120,7 +120,7 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv, conne
       req = decodeRequest(frame.type, frame.payload);
       if (earlier !== undefined && req.op !== 'account') throw new ProtocolViolation('only an ACCOUNT request may follow an authentication on its connection');
       if (env.debug) env.logger.log('debug', 'request.start', { op: req.op, service: req.service, user: escapeLogValue(req.user ?? Buffer.alloc(0), true), args: req.args.join(' '), pid: peer.pid, uid: peer.uid, conn: connection });
-      const policy = env.policy;
+      const policy = env.policy();
       // One round trip: the request carries everything, the RESULT answers it.
       const outcome = await decide(req, policy, earlier);
       // A record comes only with a success; it is what the account request may reuse.

@@ -6,7 +6,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { decodeFields, FrameBuilder, FrameReader } from '../../src/protocol/frame';
-import { Field, MessageType, Op, PasswordFrom } from '../../src/protocol/constants';
+import { Field, MessageType, Op, PasswordFrom, Result } from '../../src/protocol/constants';
 import { MAX_KEPT_CONNECTIONS } from '../../src/worker/kept-connections';
 import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { ActivatedWorker } from '../helpers/activated-worker';
@@ -193,6 +193,61 @@ describe('kept connections are bounded', () => {
       for (const s of open) s.destroy();
     }
   }, 60000);
+});
+
+describe('a reload between the authentication and the account request', () => {
+  let box: Sandbox;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    let config: string;
+    ({ box, config } = fileStoreBox());
+    worker = await box.startWorker(config);
+  });
+
+  afterAll(async () => {
+    await box.cleanup();
+  });
+
+  /** Sends a frame on sock and resolves with the fields of the frame that answers it. */
+  function ask(sock: net.Socket, reader: FrameReader, frame: Buffer): Promise<Map<number, Buffer>> {
+    return new Promise((resolve, reject) => {
+      const onData = (d: Buffer): void => {
+        reader.push(d);
+        const f = reader.next();
+        if (f === undefined) return;
+        sock.off('data', onData);
+        resolve(new Map(decodeFields(f.payload).map((x) => [x.tag, x.value])));
+      };
+      sock.on('data', onData);
+      sock.once('error', reject);
+      sock.write(frame);
+    });
+  }
+
+  test('the account request on the kept connection is answered by the reloaded config, not the record of the old one', async () => {
+    const sock = net.connect(box.socketPath);
+    await new Promise((r) => sock.once('connect', r));
+    const reader = new FrameReader();
+    try {
+      const auth = await ask(sock, reader, new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.AUTHENTICATE).text(Field.SERVICE, 'smtp')
+        .bytes(Field.USER, Buffer.from('alice')).u32(Field.PASSWORD_FROM, PasswordFrom.PROMPT).bytes(Field.PASSWORD, Buffer.from('wonderland')).build());
+      expect(auth.get(Field.CODE)?.readUInt32BE(0)).toBe(Result.SUCCESS);
+      expect(auth.get(Field.KEEP_MS)?.readUInt32BE(0)).toBe(5000);
+      // The admin points the store at another file, where alice is locked, and reloads.
+      const locked = box.writeUsers(USERS.map((u) => (u.login === 'alice' ? { ...u, locked: true } : u)), 'users-locked');
+      box.writeConfig(`[store]\ntype = file\npath = ${locked}\n`);
+      worker.signal('SIGHUP');
+      const until = Date.now() + 5000;
+      while (!/ reloaded /.test(worker.output) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(worker.output).toMatch(/ reloaded /);
+      const account = await ask(sock, reader, new FrameBuilder(MessageType.REQUEST).u32(Field.OP, Op.ACCOUNT).text(Field.SERVICE, 'smtp')
+        .bytes(Field.USER, Buffer.from('alice')).build());
+      expect(account.get(Field.CODE)?.readUInt32BE(0)).toBe(Result.PERM_DENIED);
+    } finally {
+      sock.destroy();
+    }
+  });
 });
 
 describe('account_reuse = 0', () => {
