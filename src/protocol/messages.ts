@@ -48,7 +48,15 @@ export interface LogEntry {
  * would cost a Buffer object each. */
 const REQUEST_TAGS = 32;
 const where = new Int32Array(REQUEST_TAGS * 2);
-if (Math.max(...Object.values(Field)) >= REQUEST_TAGS) throw new Error('a field tag beyond the request table: raise REQUEST_TAGS');
+/** The tags readRequest reads (each at most once; ARG apart). Any other tag is skipped, however
+ * often it comes, so that a newer module may add optional fields. */
+const READ: readonly number[] = [Field.OP, Field.SERVICE, Field.USER, Field.RHOST, Field.RUSER, Field.TTY, Field.LOGNAME,
+  Field.UID, Field.EUID, Field.PASSWORD, Field.PASSWORD_FROM];
+const isRead = new Uint8Array(256);
+for (const tag of READ) {
+  if (tag >= REQUEST_TAGS) throw new Error('a field tag beyond the request table: raise REQUEST_TAGS');
+  isRead[tag] = 1;
+}
 
 function u32At(payload: Buffer, tag: number): number | null {
   const start = where[tag * 2];
@@ -93,8 +101,7 @@ function readRequest(type: number, payload: Buffer): PamRequest {
     if (tag === Field.ARG) {
       if (args.length > MAX_ARGS) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
       args.push(payload.toString('utf8', pos, pos + len));
-    } else if (tag < REQUEST_TAGS) {
-      // Every other field of a request at most once; a tag a request does not use is skipped.
+    } else if (isRead[tag] === 1) {
       if (where[tag * 2] >= 0) throw new FrameError(`field ${tag} appears more than once`, 'malformed');
       where[tag * 2] = pos;
       where[tag * 2 + 1] = pos + len;
