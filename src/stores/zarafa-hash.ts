@@ -28,7 +28,11 @@ export function verifyZarafaHash(stored: string, password: Buffer): boolean {
   const input = Buffer.allocUnsafe(8 + password.length);
   input.write(stored.slice(0, 8).toLowerCase(), 0, 'latin1');
   password.copy(input, 8);
-  const actual = md5(input);
-  input.fill(0);
+  let actual: Buffer;
+  try {
+    actual = md5(input);
+  } finally {
+    input.fill(0);
+  }
   return crypto.timingSafeEqual(Buffer.from(stored.slice(8), 'hex'), actual);
 }

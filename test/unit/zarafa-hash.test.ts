@@ -40,3 +40,21 @@ describe('Zarafa salted MD5', () => {
     expect(verifyZarafaHash(a, Buffer.from('pw'))).toBe(true);
   });
 });
+
+test('the copy of the password the check makes is wiped even when MD5 fails (a FIPS-mode OpenSSL)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require('crypto') as typeof import('crypto');
+  const seen: Buffer[] = [];
+  const spy = jest.spyOn(crypto, 'hash').mockImplementation(((_algorithm: string, data: Buffer) => {
+    seen.push(data);
+    throw new Error('digital envelope routines::unsupported');
+  }) as unknown as typeof crypto.hash);
+  try {
+    expect(() => verifyZarafaHash(`1a2b3c4d${'0'.repeat(32)}`, Buffer.from('wonderland'))).toThrow(/unsupported/);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(seen).toHaveLength(1);
+  expect(seen[0].length).toBe(8 + 'wonderland'.length);
+  expect(seen[0].every((b) => b === 0)).toBe(true);
+});
