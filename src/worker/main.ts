@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=30
 // pam-mapi-worker: serves the PAM module's requests. Usage:
 //   pam-mapi-worker [--config /etc/pam_mapi.conf] [--worker PATH] [--debug]
 //                   [--daemon [--log-file FILE]] [--pid-file FILE]              (args.ts)

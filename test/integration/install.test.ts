@@ -28,7 +28,7 @@ test('the staged layout: module, worker, CLI, config, man pages, units', () => {
   expect(mode('etc/pam_mapi.conf')).toBe(0o600);
   for (const page of ['man8/pam_mapi.8']) expect(fs.existsSync(path.join(stage, 'usr/share/man', page))).toBe(true);
   const service = fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.service'), 'utf8');
-  expect(service).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
+  expect(service).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 --heap-growing-percent=30 /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
   expect(fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.socket'), 'utf8')).toContain('ListenStream=/run/pam_mapi/worker.sock');
   // Production only: nothing of the tests, the demo or the sandboxes.
   for (const p of ['dist/src/sandbox', 'dist/src/demo', 'dist/test', 'node_modules/node-addon-api', 'node_modules/@types']) {
