@@ -53,6 +53,14 @@ export class WorkerProcess {
     return this.out;
   }
 
+  /** The log once it matches `pattern`, or as it is after timeoutMs. A line the worker wrote
+   * before its answer may still be in the pipe when the answer has reached the test. */
+  async outputMatching(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    while (!pattern.test(this.out) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return this.out;
+  }
+
   async ready(timeoutMs = 15000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!/ listening /.test(this.out)) {
