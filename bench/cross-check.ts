@@ -14,8 +14,8 @@ export const CROSS_ROUNDS = 3;
 /** Most one median may differ from the other, relative to the harness's, and still agree. */
 export const AGREE = 0.2;
 
-/** pam_load as the main points run it; pam_load with right passwords only (a diagnostic, only
- * in --cross-check runs); the outside-style harness. */
+/** pam_load as the main points run it; pam_load with right passwords only (the harness's work,
+ * to tell a difference of the tools from one of the wrong passwords); the outside-style harness. */
 export const CROSS_TOOLS = ['pam_load', 'pam_load, right passwords only', 'pam-threads'] as const;
 export type CrossTool = (typeof CROSS_TOOLS)[number];
 

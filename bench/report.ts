@@ -175,7 +175,7 @@ function crossPart(r: Results): string[] {
   return [
     `### Cross-check: the benchmark's load generator against an outside-style harness (${n0(points[0].users)} users, median of ${CROSS_ROUNDS} rounds, alternating)`,
     '',
-    'pam_load runs as in the points above (every ' + `${r.options.wrongEvery}th password wrong, a no-op fail-delay hook); pam-threads (\`bench/harness/pam-threads.c\`, built by the run with gcc)`
+    'pam_load runs as in the points above (every ' + `${r.options.wrongEvery}th password wrong, a no-op fail-delay hook), and again with right passwords only; pam-threads (\`bench/harness/pam-threads.c\`, built by the run with gcc)`
       + ' is written apart from it: right passwords only, its own loop and clock. They agree when the medians differ by at most '
       + `${n0(AGREE * 100)}% of the harness's.`,
     '',

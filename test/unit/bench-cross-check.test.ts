@@ -98,5 +98,12 @@ describe('the issue-15 targets', () => {
     const apart = results([...cross('mapi_file', 'pam_load', 4000), ...cross('mapi_file', 'pam-threads', 8000)]);
     expect(find(apart, 'outside-style harness')).toMatchObject({ measured: '0 of 1 rows agree (see the cross-check table)', met: false });
     expect(find(results([]), 'outside-style harness')).toMatchObject({ met: null });
+    // Apart, but pam_load agrees when it too sends right passwords only: the tools measure alike.
+    const wrongPasswords = results([...cross('mapi_file', 'pam_load', 4000), ...cross('mapi_file', 'pam_load, right passwords only', 7500), ...cross('mapi_file', 'pam-threads', 8000)]);
+    expect(find(wrongPasswords, 'outside-style harness')).toMatchObject({
+      measured: '0 of 1 rows agree; 1 more agree when pam_load too sends right passwords only (its every 10th wrong password is the difference) (see the cross-check table)', met: true,
+    });
+    const stillApart = results([...cross('mapi_file', 'pam_load', 4000), ...cross('mapi_file', 'pam_load, right passwords only', 5000), ...cross('mapi_file', 'pam-threads', 8000)]);
+    expect(find(stillApart, 'outside-style harness')).toMatchObject({ measured: '0 of 1 rows agree (see the cross-check table)', met: false });
   });
 });
