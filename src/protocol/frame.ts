@@ -7,12 +7,6 @@ export interface FieldValue {
   value: Buffer;
 }
 
-export interface Frame {
-  version: number;
-  type: number;
-  fields: FieldValue[];
-}
-
 export class FrameError extends Error {
   constructor(
     message: string,
@@ -78,18 +72,25 @@ export class FrameBuilder {
   }
 }
 
-export function decodeFields(payload: Buffer): FieldValue[] {
-  const fields: FieldValue[] = [];
+/** Calls visit with each field's tag and where its value lies in payload, in order; a field
+ * header or value that runs past the payload's end is malformed. The one reading of the field
+ * layout: decodeFields and the worker's REQUEST reading (messages.ts) both walk with it. */
+export function forEachField(payload: Buffer, visit: (tag: number, start: number, end: number) => void): void {
   let pos = 0;
   while (pos < payload.length) {
     if (payload.length - pos < 3) throw new FrameError('truncated field header', 'malformed');
-    const tag = payload.readUInt8(pos);
+    const tag = payload[pos];
     const len = payload.readUInt16BE(pos + 1);
     pos += 3;
     if (len > payload.length - pos) throw new FrameError(`field ${tag} runs past the end of the frame`, 'malformed');
-    fields.push({ tag, value: payload.subarray(pos, pos + len) });
+    visit(tag, pos, pos + len);
     pos += len;
   }
+}
+
+export function decodeFields(payload: Buffer): FieldValue[] {
+  const fields: FieldValue[] = [];
+  forEachField(payload, (tag, start, end) => fields.push({ tag, value: payload.subarray(start, end) }));
   return fields;
 }
 

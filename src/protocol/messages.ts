@@ -4,7 +4,7 @@ import {
   ErrorCode, ErrorName, Field, LIMITS, LogLevel, LogLevelName, MAX_ARGS, MessageType, Op, PasswordFrom,
   Result, ResultName,
 } from './constants';
-import { FrameBuilder, FrameError } from './frame';
+import { forEachField, FrameBuilder, FrameError } from './frame';
 
 export type Operation = 'authenticate' | 'account';
 
@@ -91,23 +91,16 @@ function readRequest(type: number, payload: Buffer): PamRequest {
   // with it the password's bytes; otherwise passwordOf does.
   where.fill(-1);
   const args: string[] = [];
-  let pos = 0;
-  while (pos < payload.length) {
-    if (payload.length - pos < 3) throw new FrameError('truncated field header', 'malformed');
-    const tag = payload[pos];
-    const len = payload.readUInt16BE(pos + 1);
-    pos += 3;
-    if (len > payload.length - pos) throw new FrameError(`field ${tag} runs past the end of the frame`, 'malformed');
+  forEachField(payload, (tag, start, end) => {
     if (tag === Field.ARG) {
       if (args.length > MAX_ARGS) throw new FrameError(`more than ${MAX_ARGS + 1} module arguments`, 'malformed');
-      args.push(payload.toString('utf8', pos, pos + len));
+      args.push(payload.toString('utf8', start, end));
     } else if (isRead[tag] === 1) {
       if (where[tag * 2] >= 0) throw new FrameError(`field ${tag} appears more than once`, 'malformed');
-      where[tag * 2] = pos;
-      where[tag * 2 + 1] = pos + len;
+      where[tag * 2] = start;
+      where[tag * 2 + 1] = end;
     }
-    pos += len;
-  }
+  });
   const opCode = u32At(payload, Field.OP);
   const op: Operation | null = opCode === Op.AUTHENTICATE ? 'authenticate' : opCode === Op.ACCOUNT ? 'account' : null;
   if (op === null) throw new FrameError(`unknown operation ${String(opCode)}`, 'malformed');
