@@ -57,12 +57,27 @@ class Generation {
     return new Generation(config, stores, openResilience(config, stores, logger));
   }
 
+  // What a generation's requests and connections read, made once: every request asks for the
+  // policy context, every connection for the session's settings and (twice) the caps.
   private context: PolicyContext | undefined;
+  private caps: (ConnectionCaps & { lowered: boolean }) | undefined;
+  private session: SessionEnv | undefined;
 
-  /** Made once per generation: every request asks for it. */
   policy(throttle: Throttle): PolicyContext {
     this.context ??= { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience, throttle };
     return this.context;
+  }
+
+  connectionCaps(fileLimit: number | undefined): ConnectionCaps & { lowered: boolean } {
+    this.caps ??= effectiveCaps({ maxConnections: this.config.worker.maxConnections, maxPerUid: this.config.worker.maxConnectionsPerUid }, fileLimit);
+    return this.caps;
+  }
+
+  /** shared: what the worker's connections share whatever the config. */
+  sessionEnv(shared: Omit<SessionEnv, 'allowedUids' | 'allowedGids' | 'clientTimeoutMs'>): SessionEnv {
+    const w = this.config.worker;
+    this.session ??= { ...shared, allowedUids: w.allowedUids, allowedGids: w.allowedGids, clientTimeoutMs: w.clientTimeoutMs };
+    return this.session;
   }
 
   async close(): Promise<void> {
@@ -103,53 +118,33 @@ async function main(): Promise<void> {
   // The file limit is read once: Node raises the soft limit to the hard one at start.
   const fileLimit = openFileLimit();
   let lowered = false;
-  // Worked out once per config generation: every connection asks twice.
-  let capsOf: { generation: Generation; caps: ConnectionCaps } | undefined;
   const caps = (): ConnectionCaps => {
-    if (capsOf?.generation === current) return capsOf.caps;
-    const configured = { maxConnections: current.config.worker.maxConnections, maxPerUid: current.config.worker.maxConnectionsPerUid };
-    const e = effectiveCaps(configured, fileLimit);
+    const e = current.connectionCaps(fileLimit);
     if (e.lowered && !lowered) {
       lowered = true;
-      logger.log('warning', 'connections.lowered', { max_connections: e.maxConnections, configured: configured.maxConnections, open_files: fileLimit });
+      logger.log('warning', 'connections.lowered', { max_connections: e.maxConnections, configured: current.config.worker.maxConnections, open_files: fileLimit });
     }
-    capsOf = { generation: current, caps: e };
     return e;
   };
   caps();
   const limits = new ConnectionLimits(caps, logger);
   const refused = new QuietEvent(logger, 'warning', 'peer.refused');
   let connections = 0;
-  // What every connection of one config generation shares, made once per generation rather
-  // than once per connection. The policy is looked up per request: a request that comes after
-  // a reload, the account request on a kept connection too, is answered by the new generation.
-  const policy = (): PolicyContext => current.policy(throttle);
-  let envOf: { generation: Generation; env: SessionEnv } | undefined;
-  const sessionEnv = (): SessionEnv => {
-    if (envOf?.generation !== current) {
-      const generation = current;
-      envOf = {
-        generation,
-        env: {
-          logger,
-          debug: args.debug,
-          allowedUids: generation.config.worker.allowedUids,
-          allowedGids: generation.config.worker.allowedGids,
-          clientTimeoutMs: generation.config.worker.clientTimeoutMs,
-          limits,
-          refused,
-          policy,
-          kept,
-          accounting,
-          metrics,
-        },
-      };
-    }
-    return envOf.env;
+  const shared = {
+    logger,
+    debug: args.debug,
+    limits,
+    refused,
+    // Looked up per request: a request that comes after a reload, the account request on a
+    // kept connection too, is answered by the new generation.
+    policy: (): PolicyContext => current.policy(throttle),
+    kept,
+    accounting,
+    metrics,
   };
   const server = net.createServer((socket) => {
     inFlight++;
-    void serveConnection(socket, sessionEnv(), ++connections).finally(() => { inFlight--; });
+    void serveConnection(socket, current.sessionEnv(shared), ++connections).finally(() => { inFlight--; });
   });
   let where: string;
   try {
