@@ -136,15 +136,16 @@ export async function serveConnection(socket: net.Socket, env: SessionEnv, conne
       env.accounting?.write({ op: req.op, service: req.service, user: req.user, rhost: req.rhost, store: outcome.store, result: outcome.result, reason: outcome.reason, ms, throttle: outcome.throttle, reused: outcome.reused });
       const answered: Answered = { req, outcome, ms };
       if (kept !== undefined) {
+        // Its line waits for the account request on this connection.
         held = answered;
-      } else {
-        const first = held ?? answered;
-        const account = held === undefined ? undefined : answered;
-        held = undefined;
-        env.logger.log(requestLevel(first, account), 'request', requestFields(first, account));
+        earlier = kept;
+        continue;
       }
-      if (kept === undefined) return;
-      earlier = kept;
+      const first = held ?? answered;
+      const account = held === undefined ? undefined : answered;
+      held = undefined;
+      env.logger.log(requestLevel(first, account), 'request', requestFields(first, account));
+      return;
     }
   } catch (e) {
     const err = e as Error;
