@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ struct Request {
   bool self_test = false;    // the doctor's: a ticket as the validating principal, validated
 };
 
+// MIT krb5's clockskew when krb5.conf sets none: the difference Kerberos allows, in seconds.
+constexpr long kDefaultClockSkew = 300;
+
 struct Answer {
   std::string kind;  // ok, bad_password, unknown, expired, disabled, password_expired, unavailable
   long code = 0;
@@ -65,7 +69,7 @@ struct Answer {
   // required" error), so its own checks do not notice a skew that the ticket still shows.
   bool has_skew = false;
   long skew = 0;
-  long max_skew = 300;  // krb5.conf's clockskew, the allowed difference
+  long max_skew = kDefaultClockSkew;  // krb5.conf's clockskew, the allowed difference
 };
 
 std::string ErrorText(krb5_context ctx, krb5_error_code code) {
@@ -347,9 +351,9 @@ std::string FailureText(krb5_context ctx, krb5_error_code code, long max_skew) {
 // krb5.conf's clockskew (libdefaults), MIT's default 300 s when unset or unreadable.
 long MaxSkew(krb5_context ctx) {
   profile_t profile = nullptr;
-  int v = 300;
+  int v = kDefaultClockSkew;
   if (krb5_get_profile(ctx, &profile) == 0) {
-    if (profile_get_integer(profile, "libdefaults", "clockskew", nullptr, 300, &v) != 0 || v < 0) v = 300;
+    if (profile_get_integer(profile, "libdefaults", "clockskew", nullptr, kDefaultClockSkew, &v) != 0 || v < 0) v = kDefaultClockSkew;
     profile_release(profile);
   }
   return v;
@@ -366,10 +370,9 @@ long SkewOf(krb5_timestamp kdc, time_t before, time_t after) {
   return 0;
 }
 
-void NoteSkew(Answer* a, const krb5_creds& creds, time_t before, long max_skew) {
-  a->has_skew = true;
-  a->skew = SkewOf(creds.times.authtime, before, time(nullptr));
-  a->max_skew = max_skew;
+// The skew a ticket shows, for an exchange that began at before and has just ended.
+long TicketSkew(const krb5_creds& creds, time_t before) {
+  return SkewOf(creds.times.authtime, before, time(nullptr));
 }
 
 // A context of this call only: the overlay profile, and its messages go through SendHook.
@@ -468,6 +471,8 @@ Answer Run(const Request& r, const char* password, Transport* t) {
   if (ret != 0) return {"unavailable", ret, why};
   const long max_skew = MaxSkew(ctx);
   time_t before = 0;  // this host's clock when the exchange that got a ticket began
+  // Set once a KDC issued a ticket, and reported whatever the answer then is (done:).
+  std::optional<long> skew;
 
   krb5_principal client = nullptr;
   krb5_principal server = nullptr;
@@ -513,16 +518,13 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       goto done;
     }
     have_creds = true;
-    Answer clock;
-    NoteSkew(&clock, creds, before, max_skew);
+    skew = TicketSkew(creds, before);
     ret = Validate(ctx, &creds, server, kt);
     if (ret != 0) {
       a = {"unavailable", ret, FailureText(ctx, ret, max_skew)};
     } else {
       a = {"ok", 0, "a ticket as the validating principal, validated with the keytab"};
     }
-    a.has_skew = clock.has_skew;
-    a.skew = clock.skew;
     goto done;
   }
 
@@ -540,7 +542,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
       a = {"ok", 0, "the KDC knows the principal"};
     } else {
       std::string kind = KindOf(ret);
-      a = {kind == "bad_password" ? "unavailable" : kind, ret, ErrorText(ctx, ret)};
+      a = {kind == "bad_password" ? "unavailable" : kind, ret, FailureText(ctx, ret, max_skew)};
     }
     goto done;
   }
@@ -558,7 +560,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     krb5_error_code r2 = krb5_get_init_creds_password(ctx, &cp, client, password, nullptr, nullptr, 0, "kadmin/changepw", opt);
     if (r2 == 0) {
       a = {"password_expired", ret, ErrorText(ctx, ret)};
-      NoteSkew(&a, cp, before, max_skew);
+      skew = TicketSkew(cp, before);
       krb5_free_cred_contents(ctx, &cp);
     } else {
       a = {KindOf(r2), r2, FailureText(ctx, r2, max_skew)};
@@ -570,7 +572,7 @@ Answer Run(const Request& r, const char* password, Transport* t) {
     goto done;
   }
   have_creds = true;
-  NoteSkew(&a, creds, before, max_skew);
+  skew = TicketSkew(creds, before);
 
   {
     ret = krb5_kt_resolve(ctx, ktname.c_str(), &kt);
@@ -589,13 +591,15 @@ Answer Run(const Request& r, const char* password, Transport* t) {
                                             : "the ticket did not validate against the keytab (a KDC that is not the realm's, or a keytab that does not match it): " + ErrorText(ctx, ret)};
       goto done;
     }
-    a.kind = "ok";
-    a.code = 0;
-    a.message = "validated";
+    a = {"ok", 0, "validated"};
   }
 
 done:
   a.max_skew = max_skew;
+  if (skew.has_value()) {
+    a.has_skew = true;
+    a.skew = *skew;
+  }
   if (have_creds) krb5_free_cred_contents(ctx, &creds);
   if (opt != nullptr) krb5_get_init_creds_opt_free(ctx, opt);
   if (kt != nullptr) krb5_kt_close(ctx, kt);
