@@ -8,7 +8,6 @@
 
 #include "frame.h"
 
-static unsigned char *buf;
 static struct pmp_message *msg;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -16,14 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pmp_header h;
 	unsigned char *payload;
 
-	if (buf == NULL) {
-		buf = malloc(PMP_FRAME_CAP);
+	if (msg == NULL)
 		msg = malloc(sizeof *msg);
-	}
 	if (size < PMP_HEADER_SIZE)
 		return 0;
-	memcpy(buf, data, PMP_HEADER_SIZE);
-	pmp_decode_header(buf, &h);
+	pmp_decode_header(data, &h);
 	if (h.length > PMP_MAX_PAYLOAD || h.length > size - PMP_HEADER_SIZE)
 		return 0;
 	/* An exactly sized copy, so a read past the payload is caught by ASan. */

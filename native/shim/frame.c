@@ -146,7 +146,6 @@ int pmp_decode_message(unsigned type, const unsigned char *payload, size_t len,
 
 	memset(m, 0, offsetof(struct pmp_message, text));
 	m->text[0] = '\0';
-	m->type = type;
 	if (len > PMP_MAX_PAYLOAD)
 		return -1;
 	while (pos < len) {

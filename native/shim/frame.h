@@ -33,7 +33,6 @@ struct pmp_log_entry {
  * scalars come first: decoding clears them, not the 35 KB of text buffers, which are always
  * written before they are read. */
 struct pmp_message {
-	unsigned type;
 	int has_code;
 	uint32_t code;
 	int has_delay;
