@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       console.log(`online, ${what}: client p50 ${online.p50.toFixed(1)} ms, p99 ${online.p99.toFixed(1)} ms ${JSON.stringify(online.results)}; ${workerSide(worker.output, mark0, s)}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    db.pause();
+    await db.pause();
     try {
       for (const s of ['on', 'off', 'breaker']) {
         const mark = worker.output.length;

@@ -11,8 +11,20 @@ export abstract class ChildServer {
 
   protected constructor(readonly dir: string, private readonly graceMs = 10000) {}
 
-  pause(): void {
+  /** Resolves once every thread of the server is stopped. SIGSTOP stops a process in two steps:
+   * the kernel wakes one of its threads, and that thread stops the others when it next runs. On a
+   * busy machine the others go on serving until then, so a request sent as soon as kill() returns
+   * could still be answered by a server the test believes paused. */
+  async pause(timeoutMs = 5000): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
     this.child?.kill('SIGSTOP');
+    try {
+      await untilStopped(pid, timeoutMs);
+    } catch (e) {
+      this.child?.kill('SIGCONT'); // half stopped is neither state a test can reason about
+      throw e;
+    }
   }
 
   resume(): void {
@@ -30,6 +42,34 @@ export abstract class ChildServer {
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Waits until every thread of process pid is in the stopped state ("T" in its stat). */
+export async function untilStopped(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!allThreadsStopped(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} was sent SIGSTOP but not every thread stopped within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Whether every thread of pid is stopped; false while any runs or sleeps, or pid is gone. */
+export function allThreadsStopped(pid: number): boolean {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tids.length > 0 && tids.every((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the command name in parentheses, which may itself hold ") ".
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    } catch {
+      return false; // a thread that ended between readdir and read: look again
+    }
+  });
 }
 
 export async function stopChildServer(child: ChildProcess | null, graceMs = 10000): Promise<void> {

@@ -48,7 +48,7 @@ export function contractServices(box: Sandbox): void {
 export interface ContractServer {
   stop(): Promise<void>;
   launch(): Promise<void>;
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
 }
 
@@ -216,7 +216,7 @@ export function storeContract(get: () => ContractFixture, kind: {
 
     test('paused (SIGSTOP): PAM_AUTHINFO_UNAVAIL within store_timeout; resumed: success', async () => {
       const s = server();
-      s.handle.pause();
+      await s.handle.pause();
       try {
         const started = Date.now();
         const answers = await Promise.all([auth('smtp', 'alice', 'wonderland'), auth('smtp', 'bob', 'builder'), account('smtp', 'carol'),
@@ -250,7 +250,7 @@ export function storeContract(get: () => ContractFixture, kind: {
         expect(await where()).toBe('first');
         expect(w2.output).toMatch(new RegExp(`store\\.host_back .*host=${escape(pair.firstLabel)}`));
         // A first server that hangs instead of refusing: the second still answers the same request.
-        pair.first.pause();
+        await pair.first.pause();
         try {
           expect((await pamRun(box2, 'smtp', 'whereami', ['on-second'])).auth).toBe('PAM_SUCCESS');
         } finally {

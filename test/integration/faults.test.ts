@@ -74,7 +74,7 @@ describe('socket activation (the listening socket passed as fd 3, as systemd doe
     try {
       await w.listening(1);
       // The database hangs, so all 32 are provably inside the worker when it dies.
-      db.pause();
+      await db.pause();
       const inFlight = load('db', 32, 100);
       await new Promise((r) => setTimeout(r, 600));
       w.crash();
@@ -94,7 +94,7 @@ describe('socket activation (the listening socket passed as fd 3, as systemd doe
 
 test('without socket activation, a killed worker: PAM_AUTHINFO_UNAVAIL until it is back, never a wrong yes', async () => {
   const worker = await box.startWorker(config);
-  db.pause();
+  await db.pause();
   const inFlight = load('db', 32, 100);
   await new Promise((r) => setTimeout(r, 600));
   worker.signal('SIGKILL');
@@ -126,7 +126,7 @@ test('SIGHUP under load: the reload drops no request', async () => {
 
 test('one store hanging: its requests end within store_timeout in PAM_AUTHINFO_UNAVAIL, the other store keeps serving', async () => {
   const worker = await box.startWorker(config);
-  db.pause();
+  await db.pause();
   try {
     const started = Date.now();
     const hanging = load('db', 8, 50);

@@ -198,7 +198,7 @@ describe('failover and budgets', () => {
     expect(worker.output).toMatch(/store\.host_down .*host=127\.0\.0\.1:[0-9]+/);
   });
   test('a paused KDC holds Kerberos checks, not the other stores of the worker', async () => {
-    kdc.pause();
+    await kdc.pause();
     try {
       const order: string[] = [];
       const kerberos = Promise.all([1, 2, 3, 4].map(async () => {

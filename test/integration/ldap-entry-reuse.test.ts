@@ -195,7 +195,7 @@ describe('an account check of its own (no authentication in its transaction)', (
 
   test('a hung directory: PAM_AUTHINFO_UNAVAIL for auth and for account, although the entry is kept', async () => {
     expect(await login('std', 'mia', 'mia-pw-1')).toEqual(['PAM_SUCCESS', 'PAM_SUCCESS']);
-    slapd.pause();
+    await slapd.pause();
     try {
       expect((await pamRun(box, 'std', 'mia', ['mia-pw-1'])).auth).toBe('PAM_AUTHINFO_UNAVAIL');
       expect((await pamRun(box, 'std', 'mia', [], { accountOnly: true })).account).toBe('PAM_AUTHINFO_UNAVAIL');

@@ -265,7 +265,7 @@ test('the KDC stopped: PAM_AUTHINFO_UNAVAIL with the cause logged; the directory
 });
 
 test('the KDC paused (SIGSTOP): PAM_AUTHINFO_UNAVAIL once the budget left after the search is spent, the cause logged', async () => {
-  kdc.pause();
+  await kdc.pause();
   try {
     const mark = syslogMark();
     expect(await auth('smtp', 'alice', 'krb-alice-pw')).toBe('PAM_AUTHINFO_UNAVAIL');

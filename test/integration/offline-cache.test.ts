@@ -29,7 +29,7 @@ interface Backend {
   name: 'db' | 'dir';
   stop(): Promise<void>;
   start(): Promise<void>;
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   disable(login: string): Promise<void>;
   section(name: string, extra: string): string;
@@ -216,7 +216,7 @@ describe.each(['db', 'dir'] as const)('%s store down', (kind) => {
   test('paused (SIGSTOP): answered from the cache after store_timeout, never a wrong yes', async () => {
     expect((await login(s, 'erin')).auth).toBe('PAM_SUCCESS');
     await cached(s, ['erin']);
-    b.pause();
+    await b.pause();
     try {
       const mark = worker.output.length;
       expect(await login(s, 'erin')).toEqual({ auth: 'PAM_SUCCESS', account: 'PAM_SUCCESS' });
