@@ -17,22 +17,37 @@ export function syslogMark(): number {
   return fs.statSync(file()).size;
 }
 
-/** Lines written after `mark`. The sink writes datagrams in the order they came, but
- * asynchronously: a marker of our own is sent through /dev/log after them, and the lines are
- * read once the marker is written (a fixed wait alone lost lines on a loaded machine). */
-export async function syslogSince(mark: number, settleMs = 150): Promise<string[]> {
+/** Whose lines syslogSince returns. The jest workers run suites side by side and share one
+ * sink, so by default only the lines this process sent (its PAM transactions run in process):
+ * another suite's line must not stand in for the one a test waits for. A test reading what a
+ * child sent (a CLI, a mail daemon) asks for 'any' and picks its lines by what they say. */
+export type SyslogFrom = 'this process' | 'any';
+
+/** Lines written after `mark`, without the sender's pid the sink puts first. The sink writes
+ * datagrams in the order they came, but asynchronously: a marker of our own is sent through
+ * /dev/log after them, and the lines are read once the marker is written (a fixed wait alone
+ * lost lines on a loaded machine). */
+export async function syslogSince(mark: number, settleMs = 150, from: SyslogFrom = 'this process'): Promise<string[]> {
   // Lines another process (a mail daemon) may still send: the caller's wait, then the marker.
   await new Promise((r) => setTimeout(r, settleMs));
   const marker = `pam_mapi-test-marker-${process.pid}-${++markers}`;
   execFileSync('logger', ['--socket-errors=on', '-u', '/dev/log', marker]);
   const until = Date.now() + 10000;
   for (;;) {
-    const lines = fs.readFileSync(file()).subarray(mark).toString('utf8').split('\n').filter((l) => l !== '');
-    const at = lines.findIndex((l) => l.endsWith(marker));
-    if (at >= 0) return lines.filter((l) => !l.includes('pam_mapi-test-marker-'));
+    const lines = fs.readFileSync(file()).subarray(mark).toString('utf8').split('\n').filter((l) => l !== '').map(senderAndText);
+    if (lines.some((l) => l.text.endsWith(marker))) {
+      return lines.filter((l) => !l.text.includes('pam_mapi-test-marker-') && (from === 'any' || l.pid === process.pid)).map((l) => l.text);
+    }
     if (Date.now() > until) throw new Error(`the private syslog sink did not write ${marker} within 10 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+function senderAndText(line: string): { pid: number; text: string } {
+  const space = line.indexOf(' ');
+  const pid = /^[0-9]+$/.test(line.slice(0, space)) ? Number(line.slice(0, space)) : NaN;
+  if (Number.isNaN(pid)) throw new Error(`a line of the private syslog sink does not start with the sender's pid: ${JSON.stringify(line)}`);
+  return { pid, text: line.slice(space + 1) };
 }
 
 /** The pam_mapi lines (without the syslog header) that mention needle. Debug lines are left

@@ -74,7 +74,7 @@ function found(lines: string[], filter: string): string[] {
 async function failureLines(mark: number, count: number): Promise<string[]> {
   let lines: string[] = [];
   for (let i = 0; i < 40 && lines.length < count; i++) {
-    lines = (await syslogSince(mark, 250)).filter((l) => l.includes('pam_mapi(') && l.includes('authentication failure;') && l.includes(TAG));
+    lines = (await syslogSince(mark, 250, 'any')).filter((l) => l.includes('pam_mapi(') && l.includes('authentication failure;') && l.includes(TAG));
   }
   return lines.map((l) => l.replace(/^<\d+>(\w{3} [ \d]\d \d\d:\d\d:\d\d) /, '$1 mailhost '));
 }
