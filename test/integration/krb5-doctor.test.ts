@@ -50,7 +50,9 @@ test('a keytab whose key is not the KDC\'s: FAIL, with how to make it again', as
 test.each([['ahead', () => skewed], ['behind', () => behind]] as const)('a KDC an hour %s: FAIL naming the clocks, as a login would be refused', async (_, k) => {
   const rows = await doctor(k(), kdc.keytabFile);
   expect(rows.map((r) => r.status)).toEqual(['OK', 'FAIL']);
-  expect(JSON.stringify(rows[1])).toMatch(/clocks of this host and the KDC differ by more than the allowed skew \(300 s.*3600 s.*PAM_AUTHINFO_UNAVAIL.*chrony/);
+  // Kerberos times are whole seconds, and a second may turn between this host reading its clock
+  // and the KDC reading its own: an hour is 3599 to 3601 s (3599 was seen with both cores busy).
+  expect(JSON.stringify(rows[1])).toMatch(/clocks of this host and the KDC differ by more than the allowed skew \(300 s.*(3599|3600|3601) s.*PAM_AUTHINFO_UNAVAIL.*chrony/);
 });
 
 test('a KDC 3 minutes ahead: the keytab OK, and a warning before the 300 s limit', async () => {
