@@ -1,6 +1,6 @@
 // The private syslog sink the suites share: each reads back only the lines its own process sent
-// unless it asks for any (a line of its own is what the other suites wait for: see
-// doctor-typos and the store contract). Two suites running side by side once failed this way: another's
+// unless it asks for any. (That its own lines still come back is what doctor-typos and the
+// store contract rely on.) Two suites running side by side once failed without this: another's
 // "ldap store: no answer within 750 ms" stood in for the line a Kerberos test waited for.
 import { execFileSync } from 'child_process';
 import { syslogMark, syslogSince } from '../helpers/syslog';
