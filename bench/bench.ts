@@ -17,7 +17,7 @@ import { BenchOptions, ModuleName, WARMUP_SECONDS } from './options';
 import { runLoad } from './pam-load';
 import { missCost } from './miss-cost';
 import { hotPath } from './hot-path';
-import { crossCheck } from './cross-check';
+import { CROSS_TOOLS, crossCheck } from './cross-check';
 import { buildHarness } from './harness';
 import { measurePkLookup } from './pk-lookup';
 import { CpuMeter, memory } from './proc-stats';
@@ -201,7 +201,7 @@ export class Bench {
         procsOf: (m) => [...[this.workerProc(m)].filter((p): p is Proc => p !== null), ...this.serverProcs(m)],
         // pam_load with right passwords only too: where the two tools differ, it shows whether
         // the tools or the wrong passwords make the difference.
-        tools: ['pam_load', 'pam_load, right passwords only', 'pam-threads'],
+        tools: CROSS_TOOLS,
       }, log);
     }
     const workers: UserLevel['workers'] = [];

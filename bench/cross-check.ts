@@ -78,7 +78,6 @@ export async function crossCheck(s: CrossSpec, log: (s: string) => void): Promis
   return out;
 }
 
-
 /** The median auths/s and p50 over the rounds of one tool on one module at one client count. */
 export function crossMedian(points: readonly CrossPoint[], module: ModuleName, clients: number, tool: CrossTool): { authsPerS: number; p50: number } | undefined {
   const at = points.filter((p) => p.module === module && p.clients === clients && p.tool === tool);

@@ -13,7 +13,6 @@ function systemHash(setting: string): string {
   return execFileSync('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', PASSWORD.toString(), setting]).toString('latin1');
 }
 
-
 async function measure(name: string, stored: string): Promise<void> {
   const signal = new AbortController().signal;
   if (!(await verifyCrypt(stored, PASSWORD, signal))) throw new Error(`${name}: the right password was refused`);

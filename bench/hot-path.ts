@@ -68,7 +68,6 @@ export async function hotPath(s: Servers, build: Snapshot, users: number, client
   }
 }
 
-
 /** The medians over the rounds of one variant at one client count. */
 export function hotMedian(points: readonly HotPathPoint[], variant: HotVariant, clients: number): { authsPerS: number; p50: number; p99: number; wrong: number } | undefined {
   const at = points.filter((p) => p.variant === variant && p.clients === clients);

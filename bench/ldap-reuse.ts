@@ -32,7 +32,6 @@ interface Point {
   binds: number;
 }
 
-
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 1000);
   const seconds = Number(process.argv[3] ?? 3);

@@ -54,7 +54,6 @@ export async function missCost(s: Servers, build: Snapshot, users: number[], poo
   });
 }
 
-
 /** The medians over the rounds of one kind at one user count. */
 export function missMedian(points: readonly MissCostPoint[], users: number, kind: MissKind): { p50: number; rowsRead: number; rowsScanned: number } | undefined {
   const at = points.filter((p) => p.users === users && p.kind === kind);

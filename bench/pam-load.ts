@@ -68,7 +68,6 @@ function runOne(spec: LoadSpec, threads: number): Promise<LoadResult> {
   return summaryLine(`pam_load ${spec.service} -t ${threads}`, [...(spec.prefix ?? []), binary, ...args], 'threads=').then(parseLine);
 }
 
-
 /** Sums counts and rates of processes that ran side by side. pam_load prints percentiles, not
  * samples: the percentiles given are the median of the processes' own (they are alike), max the
  * largest. */

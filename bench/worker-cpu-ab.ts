@@ -71,7 +71,6 @@ function parse(argv: string[]): { variants: Variant[]; floor: boolean; clients: 
   return o;
 }
 
-
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   usePamLoad(path.join(REPO_ROOT, 'build/Release/pam_load'));

@@ -16,13 +16,15 @@ export abstract class ChildServer {
    * busy machine the others go on serving until then, so a request sent as soon as kill() returns
    * could still be answered by a server the test believes paused. */
   async pause(timeoutMs = 5000): Promise<void> {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    this.child?.kill('SIGSTOP');
+    const child = this.child;
+    if (child?.pid === undefined) return;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server (pid ${child.pid}) has exited: nothing to pause`);
+    const pid = child.pid;
+    child.kill('SIGSTOP');
     try {
       await untilStopped(pid, timeoutMs);
     } catch (e) {
-      this.child?.kill('SIGCONT'); // half stopped is neither state a test can reason about
+      child.kill('SIGCONT'); // half stopped is neither state a test can reason about
       throw e;
     }
   }
@@ -45,7 +47,7 @@ export abstract class ChildServer {
 }
 
 /** Waits until every thread of process pid is in the stopped state ("T" in its stat). */
-export async function untilStopped(pid: number, timeoutMs: number): Promise<void> {
+async function untilStopped(pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!allThreadsStopped(pid)) {
     if (Date.now() > deadline) throw new Error(`process ${pid} was sent SIGSTOP but not every thread stopped within ${timeoutMs} ms`);

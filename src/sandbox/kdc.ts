@@ -31,7 +31,6 @@ export function principalText(name: string): string {
 }
 
 export class PrivateKdc extends ChildServer {
-
   private constructor(
     dir: string,
     readonly port: number,
@@ -184,5 +183,4 @@ export class PrivateKdc extends ChildServer {
       }
     }).join('\n');
   }
-
 }

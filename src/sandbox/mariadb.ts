@@ -100,5 +100,4 @@ export class PrivateMariaDB extends ChildServer {
     this.admin = null;
     await super.stop();
   }
-
 }

@@ -2,6 +2,7 @@
 // directory, listening on loopback ports only, stopped by its own pid and removed afterwards.
 // Debian 12's slapd; see shared/spec/test-servers.md for why `allow bind_anon_dn` is set.
 import { spawn } from 'child_process';
+import crypto from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -9,7 +10,6 @@ import { Client } from 'ldapts';
 import { REPO_ROOT } from './sandbox';
 import { makeTestPki, TestPki } from './test-ca';
 import { ChildServer, listensOn } from './child-server';
-
 
 export const SUFFIX = 'dc=example,dc=org';
 export const ROOT_DN = `cn=admin,${SUFFIX}`;
@@ -174,5 +174,10 @@ export class PrivateSlapd extends ChildServer {
       child.stdin.end(ldif);
     });
   }
+}
 
+/** A {SSHA} userPassword value of password, with a fresh salt, as slappasswd -h {SSHA} makes it. */
+export function ssha(password: string): string {
+  const salt = crypto.randomBytes(8);
+  return `{SSHA}${Buffer.concat([crypto.createHash('sha1').update(password).update(salt).digest(), salt]).toString('base64')}`;
 }

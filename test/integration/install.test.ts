@@ -4,6 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { REPO_ROOT } from '../../src/sandbox/sandbox';
+import { WORKER_NODE_FLAGS } from '../../src/worker/node-flags';
 import { withPrivateEtc } from '../helpers/unprivileged';
 
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'pam_mapi-stage-'));
@@ -28,7 +29,7 @@ test('the staged layout: module, worker, CLI, config, man pages, units', () => {
   expect(mode('etc/pam_mapi.conf')).toBe(0o600);
   for (const page of ['man8/pam_mapi.8']) expect(fs.existsSync(path.join(stage, 'usr/share/man', page))).toBe(true);
   const service = fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.service'), 'utf8');
-  expect(service).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 --heap-growing-percent=30 /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
+  expect(service).toContain(`ExecStart=${process.execPath} ${WORKER_NODE_FLAGS.join(' ')} /usr/lib/pam_mapi/dist/src/worker/main.js --config /etc/pam_mapi.conf`);
   expect(fs.readFileSync(path.join(stage, 'usr/lib/systemd/system/pam-mapi-worker.socket'), 'utf8')).toContain('ListenStream=/run/pam_mapi/worker.sock');
   // Production only: nothing of the tests, the demo or the sandboxes.
   for (const p of ['dist/src/sandbox', 'dist/src/demo', 'dist/test', 'node_modules/node-addon-api', 'node_modules/@types']) {

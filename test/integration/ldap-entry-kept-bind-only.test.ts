@@ -3,19 +3,13 @@
 // searches, so an entry kept there would serve nothing and only hold memory (up to 10,000
 // entries per store, filled by account checks of any known names).
 import fs from 'fs';
-import crypto from 'crypto';
 import { SectionReader } from '../../src/config/section';
-import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../../src/sandbox/slapd';
+import { PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD, ssha } from '../../src/sandbox/slapd';
 import { freePort } from '../../src/sandbox/ports';
 import { LdapStore } from '../../src/stores/ldap/ldap-store';
 import { parseLdapSettings } from '../../src/stores/ldap/settings';
 
 let slapd: PrivateSlapd;
-
-function ssha(password: string): string {
-  const salt = crypto.randomBytes(8);
-  return `{SSHA}${Buffer.concat([crypto.createHash('sha1').update(password).update(salt).digest(), salt]).toString('base64')}`;
-}
 
 beforeAll(async () => {
   slapd = await PrivateSlapd.start({ ldapPort: await freePort(), ldapsPort: await freePort() });

@@ -1,9 +1,8 @@
 // entry_cache_timeout: the LDAP store reuses the entry a search found for a few seconds, and
 // binds with the user's password every time. Counted by slapd itself (its monitor database),
 // through real libpam, the built module and a real worker, against a private slapd.
-import crypto from 'crypto';
 import { Sandbox } from '../../src/sandbox/sandbox';
-import { GROUPS, PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD } from '../../src/sandbox/slapd';
+import { GROUPS, PEOPLE, PrivateSlapd, SERVICE_DN, SERVICE_PASSWORD, ssha } from '../../src/sandbox/slapd';
 import { freePort } from '../../src/sandbox/ports';
 import { pamRun } from '../helpers/pam';
 
@@ -19,12 +18,7 @@ const GROUP_DN = `cn=reuse,${GROUPS}`;
 let slapd: PrivateSlapd;
 let box: Sandbox;
 
-/** {SSHA}, which auth_method = password compares (a cleartext value it would not). */
-function ssha(password: string): string {
-  const salt = crypto.randomBytes(8);
-  return `{SSHA}${Buffer.concat([crypto.createHash('sha1').update(password).update(salt).digest(), salt]).toString('base64')}`;
-}
-
+/** userPassword in {SSHA}, which auth_method = password compares (a cleartext value it would not). */
 function person(cn: string, password: string, attrs: Record<string, string> = {}, parent = PEOPLE): string {
   const extra = Object.entries(attrs).map(([k, v]) => `${k}: ${v}\n`).join('');
   return `dn: cn=${cn},${parent}\nobjectClass: inetOrgPerson\nobjectClass: kopano-user\ncn: ${cn}\nsn: Test\nuid: ${cn}\n`

@@ -132,6 +132,10 @@ afterAll(async () => {
 
 const auth = async (service: string, user: string, password: string): Promise<string | undefined> => (await pamRun(box, service, user, [password])).auth;
 const account = async (service: string, user: string): Promise<string | undefined> => (await pamRun(box, service, user, [], { accountOnly: true })).account;
+/** The worker's log has a line matching re (once it is out of the pipe). */
+const logged = async (re: RegExp): Promise<void> => {
+  expect(await worker.outputMatching(re)).toMatch(re);
+};
 /** The KDC's log lines that name the principal name@REALM. */
 const asked = (name: string): number => kdc.log().split('\n').filter((l) => l.includes(`${name}@${TEST_REALM}`)).length;
 
@@ -181,7 +185,7 @@ describe('who the KDC is asked about', () => {
   });
   test('in the directory, unknown to the KDC: PAM_AUTH_ERR, logged for the admin', async () => {
     expect(await auth('smtp', 'nokrb', 'ldap-nokrb-pw')).toBe('PAM_AUTH_ERR');
-    expect(await worker.outputMatching(/store\.no_principal .*login=nokrb .*the KDC does not know the principal/)).toMatch(/store\.no_principal .*login=nokrb .*the KDC does not know the principal/);
+    await logged(/store\.no_principal .*login=nokrb .*the KDC does not know the principal/);
   });
   test('the principal is the entry\'s spelling: "ALICE" finds alice\'s entry, and only alice\'s password opens it', async () => {
     expect(await auth('smtp', 'ALICE', 'krb-upper-pw')).toBe('PAM_AUTH_ERR');
@@ -196,11 +200,11 @@ describe('who the KDC is asked about', () => {
   });
   test('an entry with no or several principal values logs on with no password', async () => {
     expect(await auth('upn', 'alice', 'krb-alice-pw')).toBe('PAM_AUTH_ERR');
-    expect(await worker.outputMatching(/store\.no_principal .*login=alice .*no userPrincipalName value/)).toMatch(/store\.no_principal .*login=alice .*no userPrincipalName value/);
+    await logged(/store\.no_principal .*login=alice .*no userPrincipalName value/);
     // Two values would let whoever writes them pick whose password counts.
     expect(await auth('desc', 'twoupn', 'krb-twoupn-pw')).toBe('PAM_AUTH_ERR');
     expect(await auth('desc', 'twoupn', 'krb-alice-pw')).toBe('PAM_AUTH_ERR');
-    expect(await worker.outputMatching(/store\.no_principal .*login=twoupn .*more than one description value/)).toMatch(/store\.no_principal .*login=twoupn .*more than one description value/);
+    await logged(/store\.no_principal .*login=twoupn .*more than one description value/);
   });
 });
 

@@ -12,7 +12,9 @@ class BusyChild extends ChildServer {
   constructor(dir: string) {
     super(dir, 2000);
     const threads = "const { Worker } = require('worker_threads'); for (let i = 0; i < 3; i++) new Worker('for (;;) {}', { eval: true }); for (;;) {}";
-    this.child = spawn(process.execPath, ['-e', threads], { stdio: 'ignore' });
+    // Niced: the other suites running meanwhile keep their share of the 2 cores. nice execs
+    // node, so the pid is node's; with the old pause() threads still ran in 20 of 20 rounds.
+    this.child = spawn('nice', ['-n', '19', process.execPath, '-e', threads], { stdio: 'ignore' });
   }
   get pid(): number {
     if (this.child?.pid === undefined) throw new Error('the child did not start');
