@@ -13,7 +13,7 @@ import { StderrLogger } from '../log/logger';
 import { PamRequest } from '../protocol/messages';
 import { storeContext } from '../stores/context';
 import { loadConfig } from '../stores/registry';
-import { Lookup, Store, Verification } from '../stores/store';
+import { Lookup, passwordVerdict, Store, Verification } from '../stores/store';
 import { DEFAULT_CONFIG_PATH } from '../config/load';
 import { decide } from '../worker/policy';
 import { clientAddress } from '../worker/throttle-address';
@@ -71,7 +71,7 @@ function timed(store: Store, say: (s: string) => void): Store {
       const t0 = performance.now();
       try {
         const r = await store.verify(login, password, signal);
-        say(`store ${store.type}: password check: ${r.found ? `found ${r.user.login}, password ${r.passwordOk ? 'right' : 'wrong'}, account ${r.user.state}` : 'not found'} (${ms(t0)})`);
+        say(`store ${store.type}: password check: ${r.found ? `found ${r.user.login}, password ${passwordVerdict(r.passwordOk)}, account ${r.user.state}` : 'not found'} (${ms(t0)})`);
         return r;
       } catch (e) {
         say(`store ${store.type}: password check failed: ${(e as Error).message} (${ms(t0)})`);

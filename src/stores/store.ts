@@ -22,8 +22,14 @@ export type Lookup = { found: false } | { found: true; user: StoreUser };
 
 /** passwordOk 'unchecked': the authority refused the account before it looked at the password
  * (a Kerberos KDC says a principal is expired or disabled to anyone who asks); the account's
- * state then decides, and an active state with it is an error. */
+ * state then decides, and an active state with it is an error. 'unchecked' is truthy: compare
+ * passwordOk with true or false, never test it for truth. */
 export type Verification = { found: false } | { found: true; passwordOk: boolean | 'unchecked'; user: StoreUser };
+
+/** What a found user's verification says of the password, in the words the CLI prints. */
+export function passwordVerdict(passwordOk: boolean | 'unchecked'): 'right' | 'wrong' | 'not checked' {
+  return passwordOk === 'unchecked' ? 'not checked' : passwordOk ? 'right' : 'wrong';
+}
 
 export interface Store {
   readonly type: string;

@@ -2,9 +2,10 @@
 // worker: the store contract (test/helpers/store-contract.ts) where it applies, and what only
 // this store does: the KDC's answers (expired, disabled, password expired), the keytab
 // validation that defeats a spoofing KDC, the keytab's rules, the principal mappings.
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
+import { REPO_ROOT, Sandbox, WorkerProcess } from '../../src/sandbox/sandbox';
 import { PrivateKdc, TEST_REALM } from '../../src/sandbox/kdc';
 import { freePort } from '../../src/sandbox/ports';
 import { pamRun } from '../helpers/pam';
@@ -32,6 +33,7 @@ let spoofer: PrivateKdc;
 let skewed: PrivateKdc;
 let box: Sandbox;
 let worker: WorkerProcess;
+let configFile: string;
 
 /** A [store.NAME] section of the krb5 type for the given KDCs. */
 function section(name: string, kdcs: string, extra = '', keytab = kdc.keytabFile): string {
@@ -53,7 +55,7 @@ beforeAll(async () => {
 
   box = Sandbox.create();
   const users = box.writeUsers([{ login: 'filer', password: 'file-pw-1' }]);
-  const config = box.writeConfig([
+  const config = configFile = box.writeConfig([
     section('', kdc.address, 'disabled_features = imap pop3\n'),
     section('nodefaults', kdc.address, 'disabled_features =\n'),
     section('spoofed', spoofer.address),
@@ -104,6 +106,13 @@ describe('what the KDC says', () => {
     expect(await auth('smtp', 'longpw', 'é'.repeat(300))).toBe('PAM_AUTH_ERR');
     expect(kdc.log().split('\n').filter((l) => l.includes('longpw@')).length).toBe(before);
     expect(await auth('smtp', 'longpw', 'long-pw-1')).toBe('PAM_SUCCESS');
+  });
+  test('pam-mapi explain says the KDC did not check a disabled or expired principal\'s password, not that it was right', () => {
+    const explain = (user: string, password: string): string => spawnSync(process.execPath,
+      [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'explain', user, '--password', '--config', configFile], { input: `${password}\n`, encoding: 'utf8' }).stdout;
+    expect(explain('dan', 'inactive')).toMatch(/^store krb5: password check: found dan, password not checked, account inactive \([0-9.]+ ms\)$/m);
+    expect(explain('old', 'old-pw-1')).toMatch(/^store krb5: password check: found old, password not checked, account expired \([0-9.]+ ms\)$/m);
+    expect(explain('alice', 'wonderland')).toMatch(/^store krb5: password check: found alice, password right, account active/m);
   });
 });
 
