@@ -58,3 +58,31 @@ test('the copy of the password the check makes is wiped even when MD5 fails (a F
   expect(seen[0].length).toBe(8 + 'wonderland'.length);
   expect(seen[0].every((b) => b === 0)).toBe(true);
 });
+
+test('without crypto.hash (Node before 20.12): the same hashes through createHash, and its input wiped', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require('crypto') as typeof import('crypto');
+  const seen: Buffer[] = [];
+  const createHash = crypto.createHash;
+  const hash = Object.getOwnPropertyDescriptor(crypto, 'hash');
+  Object.defineProperty(crypto, 'hash', { value: undefined, configurable: true, writable: true });
+  const spy = jest.spyOn(crypto, 'createHash').mockImplementation(((algorithm: string) => {
+    const h = createHash(algorithm);
+    const update = h.update.bind(h);
+    h.update = ((data: Buffer) => { seen.push(data); return update(data); }) as typeof h.update;
+    return h;
+  }) as typeof crypto.createHash);
+  try {
+    let fresh: typeof import('../../src/stores/zarafa-hash') | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    jest.isolateModules(() => { fresh = require('../../src/stores/zarafa-hash') as typeof import('../../src/stores/zarafa-hash'); });
+    const [salt, password, md5] = VECTORS[2];
+    expect(fresh?.verifyZarafaHash(salt + md5, Buffer.from(password, 'utf8'))).toBe(true);
+    expect(fresh?.zarafaHash(Buffer.from(password, 'utf8'), salt)).toBe(salt + md5);
+  } finally {
+    spy.mockRestore();
+    if (hash !== undefined) Object.defineProperty(crypto, 'hash', hash);
+  }
+  expect(seen).toHaveLength(2);
+  for (const input of seen) expect(input.every((b) => b === 0)).toBe(true);
+});
