@@ -19,8 +19,9 @@ export class QueuedLogger implements Logger {
 
   log(level: Level, event: string, fields?: Fields): void {
     if (level === 'debug' && !this.debugEnabled) return;
-    this.queue.add(formatLine(level, event, fields) + '\n');
-    if (level !== 'info' && level !== 'debug') this.queue.flush();
+    const line = formatLine(level, event, fields) + '\n';
+    if (level === 'info' || level === 'debug') this.queue.add(line);
+    else this.queue.now(line);
   }
 
   /** Writes what is queued now. */

@@ -19,6 +19,12 @@ export class TurnQueue {
     }
   }
 
+  /** Writes text now, after what is queued: a line that must not wait schedules nothing. */
+  now(text: string): void {
+    this.pending += text;
+    this.flush();
+  }
+
   /** Writes what is queued now. */
   flush(): void {
     this.scheduled = false;

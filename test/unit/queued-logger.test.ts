@@ -38,4 +38,17 @@ describe('QueuedLogger', () => {
     expect(writes).toHaveLength(1);
     expect(writes[0]).toMatch(/ info request user=carol\n.* warning store\.host_down host=ldap:\/\/a\n$/);
   });
+
+  test('a line written at once schedules no later write (an outage logs every request at error)', () => {
+    const writes: string[] = [];
+    const logger = new QueuedLogger(false, (t) => writes.push(t));
+    const later = jest.spyOn(global, 'setImmediate');
+    try {
+      for (let i = 0; i < 3; i++) logger.log('error', 'request', { result: 'PAM_AUTHINFO_UNAVAIL' });
+      expect(later).not.toHaveBeenCalled();
+    } finally {
+      later.mockRestore();
+    }
+    expect(writes).toHaveLength(3);
+  });
 });
