@@ -39,14 +39,34 @@ function parseArgs(argv: string[]): WorkerArgs {
   process.exit(parsed.kind === 'usage' ? 2 : 0);
 }
 
+/** What outlives a reload: the one throttle (a reload changes its settings, not its counts), the
+ * open-file limit read at start, and what every connection shares whatever the config. */
+interface Lasting {
+  throttle: Throttle;
+  fileLimit: number | undefined;
+  shared: Omit<SessionEnv, 'allowedUids' | 'allowedGids' | 'clientTimeoutMs'>;
+}
+
 class Generation {
-  constructor(
+  // What a generation's requests and connections read, made once: every request asks for the
+  // policy context, every connection for the session's settings and (twice) the caps.
+  readonly policy: PolicyContext;
+  readonly caps: ConnectionCaps & { lowered: boolean };
+  readonly session: SessionEnv;
+
+  private constructor(
     readonly config: Config,
     readonly stores: Map<string, Store>,
     readonly resilience: StoreResilience,
-  ) {}
+    lasting: Lasting,
+  ) {
+    const w = config.worker;
+    this.policy = { stores, storeTimeoutMs: w.storeTimeoutMs, configFile: config.file, accountReuseMs: w.accountReuseMs, resilience, throttle: lasting.throttle };
+    this.caps = effectiveCaps({ maxConnections: w.maxConnections, maxPerUid: w.maxConnectionsPerUid }, lasting.fileLimit);
+    this.session = { ...lasting.shared, allowedUids: w.allowedUids, allowedGids: w.allowedGids, clientTimeoutMs: w.clientTimeoutMs };
+  }
 
-  static open(config: Config, logger: Logger): Generation {
+  static open(config: Config, logger: Logger, lasting: Lasting): Generation {
     const stores = new Map<string, Store>();
     try {
       for (const [name, def] of config.stores) stores.set(name, def.open(storeContext(logger, name, config.worker.storeTimeoutMs)));
@@ -54,30 +74,7 @@ class Generation {
       for (const s of stores.values()) void s.close();
       throw e;
     }
-    return new Generation(config, stores, openResilience(config, stores, logger));
-  }
-
-  // What a generation's requests and connections read, made once: every request asks for the
-  // policy context, every connection for the session's settings and (twice) the caps.
-  private context: PolicyContext | undefined;
-  private caps: (ConnectionCaps & { lowered: boolean }) | undefined;
-  private session: SessionEnv | undefined;
-
-  policy(throttle: Throttle): PolicyContext {
-    this.context ??= { stores: this.stores, storeTimeoutMs: this.config.worker.storeTimeoutMs, configFile: this.config.file, accountReuseMs: this.config.worker.accountReuseMs, resilience: this.resilience, throttle };
-    return this.context;
-  }
-
-  connectionCaps(fileLimit: number | undefined): ConnectionCaps & { lowered: boolean } {
-    this.caps ??= effectiveCaps({ maxConnections: this.config.worker.maxConnections, maxPerUid: this.config.worker.maxConnectionsPerUid }, fileLimit);
-    return this.caps;
-  }
-
-  /** shared: what the worker's connections share whatever the config. */
-  sessionEnv(shared: Omit<SessionEnv, 'allowedUids' | 'allowedGids' | 'clientTimeoutMs'>): SessionEnv {
-    const w = this.config.worker;
-    this.session ??= { ...shared, allowedUids: w.allowedUids, allowedGids: w.allowedGids, clientTimeoutMs: w.clientTimeoutMs };
-    return this.session;
+    return new Generation(config, stores, openResilience(config, stores, logger), lasting);
   }
 
   async close(): Promise<void> {
@@ -99,17 +96,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const load = (): Config => loadConfig(args.config, { optional: !args.configGiven });
-  let current: Generation;
-  try {
-    current = Generation.open(load(), logger);
-  } catch (e) {
+  const invalid = (e: unknown): never => {
     logger.log('error', 'config.invalid', { message: (e as Error).message });
     process.exit(1);
+  };
+  let config: Config;
+  try {
+    config = load();
+  } catch (e) {
+    return invalid(e);
   }
-  const settings = current.config.worker;
+  const settings = config.worker;
   // One throttle for the life of the process: a reload changes its settings, not its counts.
-  const throttle = new Throttle(current.config.throttle);
-  const accounting = new AccountingLog(current.config.worker.accountingLog, logger);
+  const throttle = new Throttle(config.throttle);
+  const accounting = new AccountingLog(settings.accountingLog, logger);
   const metrics = new Metrics(throttle);
   const socketPath = args.socket ?? settings.socket;
 
@@ -117,16 +117,16 @@ async function main(): Promise<void> {
   const kept = new KeptConnections();
   // The file limit is read once: Node raises the soft limit to the hard one at start.
   const fileLimit = openFileLimit();
+  let current: Generation;
   let lowered = false;
   const caps = (): ConnectionCaps => {
-    const e = current.connectionCaps(fileLimit);
+    const e = current.caps;
     if (e.lowered && !lowered) {
       lowered = true;
       logger.log('warning', 'connections.lowered', { max_connections: e.maxConnections, configured: current.config.worker.maxConnections, open_files: fileLimit });
     }
     return e;
   };
-  caps();
   const limits = new ConnectionLimits(caps, logger);
   const refused = new QuietEvent(logger, 'warning', 'peer.refused');
   let connections = 0;
@@ -137,14 +137,21 @@ async function main(): Promise<void> {
     refused,
     // Looked up per request: a request that comes after a reload, the account request on a
     // kept connection too, is answered by the new generation.
-    policy: (): PolicyContext => current.policy(throttle),
+    policy: (): PolicyContext => current.policy,
     kept,
     accounting,
     metrics,
   };
+  const lasting: Lasting = { throttle, fileLimit, shared };
+  try {
+    current = Generation.open(config, logger, lasting);
+  } catch (e) {
+    return invalid(e);
+  }
+  caps(); // says at start when the open-file limit lowers max_connections
   const server = net.createServer((socket) => {
     inFlight++;
-    void serveConnection(socket, current.sessionEnv(shared), ++connections).finally(() => { inFlight--; });
+    void serveConnection(socket, current.session, ++connections).finally(() => { inFlight--; });
   });
   let where: string;
   try {
@@ -180,7 +187,7 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {
     let next: Generation;
     try {
-      next = Generation.open(load(), logger);
+      next = Generation.open(load(), logger, lasting);
     } catch (e) {
       logger.log('error', 'reload.refused', { message: (e as Error).message, keeping: current.config.file });
       // logrotate's SIGHUP must reopen the log even when the config cannot be reloaded.
