@@ -34,10 +34,18 @@ async function clearStale(socketPath: string): Promise<void> {
   fs.unlinkSync(socketPath);
 }
 
-/** Makes dir (and its parents) if missing, 0755 as documented whatever the umask (the unit's
- * UMask=0077 would make it 0700); an existing directory is left as it is. */
+/** Makes dir and its missing parents 0755 as documented, whatever the umask (the unit's
+ * UMask=0077 would make them 0700, and a parent of 0700 closes the socket to every other user);
+ * a directory that exists is left as it is. */
 export function makeOpenDir(dir: string): void {
-  if (fs.mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) fs.chmodSync(dir, 0o755);
+  const first = fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (first === undefined) return;
+  // mkdirSync names the first directory it made; every one from there down to dir is new.
+  const top = path.resolve(first);
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    fs.chmodSync(d, 0o755);
+    if (d === top || d === path.dirname(d)) break;
+  }
 }
 
 /** Binds a Unix socket at socketPath (after removing a stale one of a dead process), created
