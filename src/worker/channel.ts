@@ -20,7 +20,7 @@ export class PeerTimeoutError extends Error {}
 interface Waiter {
   resolve: (f: RawFrame) => void;
   reject: (e: Error) => void;
-  entry: DeadlineEntry | undefined;
+  entry: DeadlineEntry;
 }
 
 /** By when the next frame must be complete (performance.now() time), and what to say if not. */
@@ -59,14 +59,14 @@ export class FrameChannel {
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<RawFrame>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, entry: undefined };
       // Timers run before the poll for input in Node's loop: after a long pause of the loop
       // a frame that is already there is read first (setImmediate runs after the poll).
-      w.entry = deadlines.add(deadline.at, () => setImmediate(() => {
+      const entry = deadlines.add(deadline.at, () => setImmediate(() => {
         if (this.waiter !== w) return;
         this.waiter = null;
         reject(new PeerTimeoutError(`the module did not send ${deadline.what}`));
       }));
+      const w: Waiter = { resolve, reject, entry };
       this.waiter = w;
       this.socket.resume();
     });
@@ -158,12 +158,7 @@ export class FrameChannel {
         this.fail(e as Error);
         return;
       }
-      if (f !== undefined) {
-        const w = this.waiter;
-        this.waiter = null;
-        if (w.entry !== undefined) deadlines.cancel(w.entry);
-        w.resolve(f);
-      }
+      if (f !== undefined) this.takeWaiter(this.waiter).resolve(f);
     }
     // The module never sends ahead of a question: what comes when nobody waits stays unread
     // (the socket paused) until the session asks.
@@ -172,11 +167,13 @@ export class FrameChannel {
 
   private fail(e: Error): void {
     if (this.failure === null) this.failure = e;
-    if (this.waiter !== null) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (w.entry !== undefined) deadlines.cancel(w.entry);
-      w.reject(this.failure);
-    }
+    if (this.waiter !== null) this.takeWaiter(this.waiter).reject(this.failure);
+  }
+
+  /** The waiter, no longer waiting: its deadline cancelled. */
+  private takeWaiter(w: Waiter): Waiter {
+    this.waiter = null;
+    deadlines.cancel(w.entry);
+    return w;
   }
 }

@@ -282,8 +282,13 @@ export class OfflineCache {
       }
     };
     const memo = memoOf(password);
-    if (e.memo !== undefined || (e.notMemo !== undefined && crypto.timingSafeEqual(e.notMemo, memo))) {
-      if (e.memo !== undefined && crypto.timingSafeEqual(e.memo, memo)) forget();
+    // The verifier's own password is known: compare with it. Or this wrong one was judged already.
+    if (e.memo !== undefined) {
+      if (crypto.timingSafeEqual(e.memo, memo)) forget();
+      password.fill(0);
+      return;
+    }
+    if (e.notMemo !== undefined && crypto.timingSafeEqual(e.notMemo, memo)) {
       password.fill(0);
       return;
     }

@@ -120,7 +120,7 @@ export async function decide(req: PamRequest, ctx: PolicyContext, earlier?: Earl
 async function decideRequest(req: PamRequest, ctx: PolicyContext, earlier?: EarlierAuth): Promise<Outcome> {
   const opts = parseModuleOptions(req.args);
   const d = new Decision(req, opts, opts.store);
-  if (opts.unknown.length > 0 || opts.invalid.length > 0) optionErrors(d, opts);
+  optionErrors(d, opts);
   if (req.argsTruncated) return d.error(`more than ${MAX_ARGS} module arguments: refusing a line that cannot be read whole`);
   if (opts.fatal.length > 0) return d.error(opts.fatal.map((f) => escapeLogValue(f, true)).join('; '));
   if (opts.legacySocket !== null) d.debug(`socket=${escapeLogValue(opts.legacySocket, false)} is the original module's server URL; ignored`);
