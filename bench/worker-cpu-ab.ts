@@ -7,8 +7,7 @@
 // DIR@--flag,... runs that build with more Node.js flags. DIR holds a copy of a build's dist/src (DIR/dist/src/worker/main.js) with node_modules
 // reachable from it; the default variant is this checkout's dist/src. As root.
 import path from 'path';
-import { Sandbox } from '../src/sandbox/sandbox';
-import { REPO_ROOT } from '../src/sandbox/sandbox';
+import { REPO_ROOT, Sandbox } from '../src/sandbox/sandbox';
 import { cpuSeconds } from './proc-stats';
 import { runLoad, usePamLoad, USER_PREFIX } from './pam-load';
 import { userPassword } from './mysql-fill';
